@@ -1,0 +1,30 @@
+# The two everyday commands: `make run` serves the API, `make test` proves it.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 8000
+export FLASK_APP := wsgi.py
+
+.PHONY: run test lint migrate bench clean
+
+$(VENV)/.installed: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
+	touch $@
+
+run: $(VENV)/.installed  ## migrate the database, then serve on HOST:PORT with gunicorn
+	$(BIN)/flask db upgrade
+	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
+
+test: $(VENV)/.installed  ## lint, then the whole suite with branch coverage of app/
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/pytest --cov --cov-report=term-missing $(PYTEST_ARGS)
+
+migrate: $(VENV)/.installed  ## bring the database to the newest migration
+	$(BIN)/flask db upgrade
+
+clean:
+	rm -rf $(VENV) .pytest_cache .coverage htmlcov .hypothesis .ruff_cache

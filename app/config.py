@@ -1,0 +1,65 @@
+"""Settings, read from the environment each time the factory runs."""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
+DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
+
+
+def database_url(url: str) -> str:
+    """Point plain PostgreSQL URLs at psycopg 3, the driver we install."""
+    for prefix in ("postgres://", "postgresql://"):
+        if url.startswith(prefix):
+            return "postgresql+psycopg://" + url[len(prefix) :]
+    return url
+
+
+def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
+    """Fill ``app.config`` from the environment, then apply ``overrides``."""
+    env = os.environ
+    default_db = "sqlite:///" + os.path.join(app.instance_path, "gifts.db")
+    app.config.from_mapping(
+        SQLALCHEMY_DATABASE_URI=env.get("DATABASE_URL") or default_db,
+        MAX_CONTENT_LENGTH=int(
+            env.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_CONTENT_LENGTH
+        ),
+        LOG_LEVEL=env.get("LOG_LEVEL", "INFO").upper(),
+        MIGRATIONS_DIRECTORY=MIGRATIONS_DIRECTORY,
+        # flask-smorest: the OpenAPI document and its docs page.
+        API_TITLE="Gifts API",
+        API_VERSION="1.0.0",
+        OPENAPI_VERSION="3.0.3",
+        OPENAPI_URL_PREFIX="/",
+        OPENAPI_JSON_PATH="openapi.json",
+        JSON_SORT_KEYS=False,
+    )
+    if overrides:
+        app.config.update(overrides)
+    app.config["SQLALCHEMY_DATABASE_URI"] = database_url(
+        app.config["SQLALCHEMY_DATABASE_URI"]
+    )
+    app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app))
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
+        os.makedirs(app.instance_path, exist_ok=True)
+    logging.basicConfig(
+        level=app.config["LOG_LEVEL"],
+        format="%(asctime)s %(levelname)s %(name)s %(message)s",
+    )
+    app.logger.setLevel(app.config["LOG_LEVEL"])
+
+
+def engine_options(app: Flask) -> dict[str, Any]:
+    """Engine settings that depend on the database kind."""
+    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
+        # Several gunicorn workers share the file: wait for the write lock
+        # instead of failing at once.
+        return {"connect_args": {"timeout": 30}}
+    return {"pool_pre_ping": True}

@@ -1,0 +1,142 @@
+"""The one problem-document shape (RFC 9457) for every error the API returns."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+import marshmallow as ma
+from flask import Flask, Response, g, jsonify, request
+from flask_smorest import Api
+from sqlalchemy.exc import InterfaceError, OperationalError
+from werkzeug.exceptions import HTTPException, UnsupportedMediaType
+from werkzeug.http import HTTP_STATUS_CODES
+
+log = logging.getLogger(__name__)
+
+PROBLEM_JSON = "application/problem+json"
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+DETAILS = {
+    400: "The request body is not valid JSON.",
+    404: "The requested resource does not exist.",
+    405: "The method is not allowed for the requested URL.",
+    412: "The resource has changed since you last read it.",
+    413: "The request body is larger than the limit.",
+    415: "The request body must be application/json.",
+    422: "The request is invalid.",
+    500: "The server hit an unexpected error.",
+    503: "The database is unavailable.",
+}
+
+
+class ProblemSchema(ma.Schema):
+    """An error (RFC 9457 problem document); documents every error response."""
+
+    type = ma.fields.String(metadata={"example": "about:blank"})
+    title = ma.fields.String(metadata={"example": "Unprocessable Content"})
+    status = ma.fields.Integer(metadata={"example": 422})
+    detail = ma.fields.String()
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        metadata={"description": "Problems by field name."},
+    )
+    request_id = ma.fields.String()
+
+
+def problem(
+    status: int,
+    detail: str | None = None,
+    errors: dict[str, Any] | None = None,
+    headers: dict[str, str] | None = None,
+) -> Response:
+    """A problem-document response."""
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "status": status,
+        "detail": detail or DETAILS.get(status, HTTP_STATUS_CODES.get(status, "")),
+    }
+    if errors:
+        body["errors"] = errors
+    if status >= 500:
+        body["request_id"] = g.get("request_id")
+    response = jsonify(body)
+    response.status_code = status
+    response.content_type = PROBLEM_JSON
+    response.headers.extend(headers or {})
+    return response
+
+
+def _flatten(messages: Any) -> dict[str, Any]:
+    """webargs nests errors under their location ("json", "query"): merge them."""
+    if not isinstance(messages, dict):
+        return {"_schema": messages}
+    flat: dict[str, Any] = {}
+    for location, errors in messages.items():
+        if isinstance(errors, dict):
+            flat.update(errors)
+        else:
+            flat[location] = errors
+    return flat
+
+
+class ProblemApi(Api):
+    """flask-smorest's Api, answering every HTTP error with a problem document."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def handle_http_exception(self, error: HTTPException) -> Response:
+        status = error.code or 500
+        data = getattr(error, "data", None) or {}
+        headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
+        headers.update(data.get("headers") or {})
+        if status == 500:
+            return problem(500)
+        errors = data.get("errors")
+        if errors is None and "messages" in data and status == 422:
+            errors = _flatten(data["messages"])
+        detail = data.get("message")
+        if status == 400 and "messages" in data:
+            detail = DETAILS[400]
+        elif detail is None and status not in DETAILS:
+            detail = error.description
+        return problem(status, detail, errors, headers)
+
+
+def _assign_request_id() -> None:
+    g.request_id = request.headers.get("X-Request-ID") or uuid.uuid4().hex
+
+
+def _require_json_body() -> Response | None:
+    """A write must send JSON; anything else is refused before any parsing."""
+    if request.routing_exception is not None:
+        return None  # an unknown route or method answers 404/405 first
+    if request.method in BODY_METHODS and request.mimetype != "application/json":
+        raise UnsupportedMediaType()
+    return None
+
+
+def _add_request_id(response: Response) -> Response:
+    response.headers["X-Request-ID"] = g.get("request_id", "")
+    return response
+
+
+def _database_unavailable(error: Exception) -> Response:
+    log.error("database unavailable (request %s): %s", g.get("request_id"), error)
+    return problem(503, headers={"Retry-After": "5"})
+
+
+def _unexpected(error: Exception) -> Response:
+    log.exception("unhandled error (request %s)", g.get("request_id"))
+    return problem(500)
+
+
+def init_app(app: Flask) -> None:
+    """Wire request ids, the content-type rule and the catch-all handlers."""
+    app.before_request(_assign_request_id)
+    app.before_request(_require_json_body)
+    app.after_request(_add_request_id)
+    app.register_error_handler(OperationalError, _database_unavailable)
+    app.register_error_handler(InterfaceError, _database_unavailable)
+    app.register_error_handler(Exception, _unexpected)

@@ -1,0 +1,1 @@
+"""The gifts resource: its schemas, queries and routes."""

@@ -1,0 +1,129 @@
+"""HTTP endpoints of /api/v1/gifts: the views turn store results into responses."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Response, request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+
+from app.errors import problem
+from app.gifts import store
+from app.gifts.schemas import (
+    GiftBulkUpdateSchema,
+    GiftCreateSchema,
+    GiftItemsSchema,
+    GiftListArgsSchema,
+    GiftPageSchema,
+    GiftSchema,
+    GiftUpdateSchema,
+)
+from app.models import Gift
+
+blp = Blueprint("gifts", __name__, description="Gift ideas and their progress.")
+
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "Change only if the gift still has this ETag (else 412).",
+}
+IF_NONE_MATCH = {
+    "in": "header",
+    "name": "If-None-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": "Answer 304 if the gift still has this ETag.",
+}
+ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": "Strong ETag."}}
+
+
+def _etag_headers(gift: Gift) -> dict[str, str]:
+    return {"ETag": f'"{gift.etag}"'}
+
+
+def _not_found(error: store.NotFound) -> Response:
+    if len(error.missing_ids) == 1 and request.view_args:
+        return problem(404, "No gift with this id.")
+    ids = ", ".join(str(gift_id) for gift_id in error.missing_ids)
+    return problem(
+        404,
+        f"No gifts with ids {ids}; nothing was changed.",
+        errors={"ids": {str(i): ["No such gift."] for i in error.missing_ids}},
+    )
+
+
+@blp.errorhandler(store.NotFound)
+def _handle_not_found(error: store.NotFound) -> Response:
+    return _not_found(error)
+
+
+@blp.errorhandler(store.PreconditionFailed)
+def _handle_precondition_failed(error: store.PreconditionFailed) -> Response:
+    return problem(412)
+
+
+@blp.route("")
+class Gifts(MethodView):
+    @blp.arguments(GiftListArgsSchema, location="query", unknown="raise")
+    @blp.response(200, GiftPageSchema)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List gifts, newest first, filtered and sorted, one page at a time"""
+        try:
+            gifts, has_more, next_cursor = store.list_gifts(args)
+        except store.BadCursor:
+            abort(422, errors={"cursor": ["Not a cursor of this listing."]})
+        return {"items": gifts, "has_more": has_more, "next_cursor": next_cursor}
+
+    @blp.arguments(GiftCreateSchema)
+    @blp.response(201, GiftSchema, headers=ETAG_HEADER)
+    @blp.alt_response(415, description="The body is not application/json.")
+    def post(self, fields: dict[str, Any]) -> tuple[Gift, dict[str, str]]:
+        """Create a gift"""
+        gift = store.create_gift(fields)
+        location = url_for("gifts.GiftById", gift_id=gift.id)
+        return gift, {"Location": location, **_etag_headers(gift)}
+
+    @blp.arguments(GiftBulkUpdateSchema)
+    @blp.response(200, GiftItemsSchema)
+    @blp.alt_response(404, description="Some ids do not exist; nothing changed.")
+    def patch(self, body: dict[str, Any]) -> dict[str, Any]:
+        """Apply the same change to many gifts, all or nothing"""
+        return {"items": store.bulk_update(body["ids"], body["changes"])}
+
+
+@blp.route("/<int:gift_id>")
+class GiftById(MethodView):
+    @blp.doc(parameters=[IF_NONE_MATCH])
+    @blp.response(200, GiftSchema, headers=ETAG_HEADER)
+    @blp.alt_response(304, description="Not modified since the ETag given.")
+    @blp.alt_response(404, description="No such gift.")
+    def get(self, gift_id: int) -> Any:
+        """Get one gift"""
+        gift = store.get_gift(gift_id)
+        headers = _etag_headers(gift)
+        if request.if_none_match.contains_weak(gift.etag):
+            return Response(status=304, headers=headers)
+        return gift, headers
+
+    @blp.doc(parameters=[IF_MATCH])
+    @blp.arguments(GiftUpdateSchema(partial=True))
+    @blp.response(200, GiftSchema, headers=ETAG_HEADER)
+    @blp.alt_response(404, description="No such gift.")
+    @blp.alt_response(412, description="The gift changed since that ETag.")
+    def patch(self, changes: dict[str, Any], gift_id: int) -> Any:
+        """Change some fields of a gift"""
+        if_match = request.if_match if "If-Match" in request.headers else None
+        gift = store.update_gift(gift_id, changes, if_match)
+        return gift, _etag_headers(gift)
+
+    @blp.doc(parameters=[IF_MATCH])
+    @blp.response(204)
+    @blp.alt_response(404, description="No such gift.")
+    @blp.alt_response(412, description="The gift changed since that ETag.")
+    def delete(self, gift_id: int) -> None:
+        """Delete a gift"""
+        if_match = request.if_match if "If-Match" in request.headers else None
+        store.delete_gift(gift_id, if_match)

@@ -1,0 +1,212 @@
+"""What clients may send (load schemas) and what they get back (dump schemas)."""
+
+from __future__ import annotations
+
+import decimal
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from app.models import MAX_TEXT, MAX_URL, PRIORITIES, STATUSES
+
+MAX_PRICE = decimal.Decimal("99999999.99")
+READ_ONLY = frozenset({"id", "created_at", "updated_at"})
+# PATCH: null on these leaves the value as it is (API.md "Partial updates").
+NOT_NULLABLE = ("name", "quantity", "priority", "status", "from_santa")
+BULK_MAX_IDS = 100
+
+
+class StrictBoolean(fields.Boolean):
+    """Only JSON true and false: "true", 1 and "yes" are not booleans."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> bool:
+        if not isinstance(value, bool):
+            raise self.make_error("invalid", input=value)
+        return value
+
+
+class StrictInteger(fields.Integer):
+    """Only JSON integers: not 1.0, "1" or true."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise self.make_error("invalid", input=value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Money(fields.Decimal):
+    """A JSON number from 0 to 99 999 999.99 with at most two decimals."""
+
+    default_error_messages = {
+        "invalid": "Not a valid number.",
+        "too_precise": "At most two decimals.",
+    }
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs.setdefault("validate", validate.Range(min=0, max=MAX_PRICE))
+        super().__init__(**kwargs)
+
+    def _deserialize(
+        self, value: Any, attr: Any, data: Any, **kwargs: Any
+    ) -> decimal.Decimal:
+        if isinstance(value, bool) or not isinstance(
+            value, int | float | decimal.Decimal
+        ):
+            raise self.make_error("invalid")
+        number = super()._deserialize(value, attr, data, **kwargs)
+        exponent = number.as_tuple().exponent
+        if isinstance(exponent, int) and exponent < -2:
+            raise self.make_error("too_precise")
+        return number
+
+
+class TrimmedString(fields.String):
+    """A string with surrounding whitespace removed before validation."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> str:
+        return super()._deserialize(value, attr, data, **kwargs).strip()
+
+
+def _web_url() -> fields.Url:
+    return fields.Url(
+        schemes={"http", "https"},
+        validate=validate.Length(max=MAX_URL),
+        allow_none=True,
+    )
+
+
+def _text(max_length: int) -> fields.String:
+    return fields.String(validate=validate.Length(max=max_length), allow_none=True)
+
+
+class GiftCreateSchema(ma.Schema):
+    """A new gift: ``name`` is required, everything else has a default."""
+
+    name = TrimmedString(required=True, validate=validate.Length(1, 255))
+    description = _text(MAX_TEXT)
+    notes = _text(MAX_TEXT)
+    url = _web_url()
+    image_url = _web_url()
+    source = _text(255)
+    price = Money(allow_none=True)
+    sale_price = Money(allow_none=True)
+    quantity = StrictInteger(load_default=1, validate=validate.Range(1, 10_000))
+    priority = fields.String(load_default="medium", validate=validate.OneOf(PRIORITIES))
+    status = fields.String(load_default="idea", validate=validate.OneOf(STATUSES))
+    purchase_date = fields.Date(allow_none=True)
+    from_santa = StrictBoolean(
+        load_default=False, metadata={"description": "Mark the gift as from Santa."}
+    )
+
+    class Meta:
+        unknown = ma.RAISE
+
+    def load(self, data: Any, **kwargs: Any) -> Any:
+        """Load, naming read-only fields (id, timestamps) beside any other error."""
+        if not isinstance(data, dict) or not READ_ONLY & data.keys():
+            return super().load(data, **kwargs)
+        errors: dict[str, Any] = {}
+        try:
+            super().load(
+                {k: v for k, v in data.items() if k not in READ_ONLY}, **kwargs
+            )
+        except ma.ValidationError as error:
+            errors = error.normalized_messages()
+        for key in READ_ONLY & data.keys():
+            errors[key] = ["Read-only field."]
+        raise ma.ValidationError(errors)
+
+
+class GiftUpdateSchema(GiftCreateSchema):
+    """Some fields of a gift (load with ``partial=True``): only those sent change.
+
+    null clears a nullable field and leaves a non-nullable one unchanged.
+    """
+
+    name = TrimmedString(allow_none=True, validate=validate.Length(1, 255))
+    quantity = StrictInteger(allow_none=True, validate=validate.Range(1, 10_000))
+    priority = fields.String(allow_none=True, validate=validate.OneOf(PRIORITIES))
+    status = fields.String(allow_none=True, validate=validate.OneOf(STATUSES))
+    from_santa = StrictBoolean(
+        allow_none=True,
+        metadata={"description": "Mark the gift as from Santa; null leaves it."},
+    )
+
+    @ma.post_load
+    def _drop_null_non_nullable(self, data: dict[str, Any], **kwargs: Any) -> Any:
+        return {
+            key: value
+            for key, value in data.items()
+            if value is not None or key not in NOT_NULLABLE
+        }
+
+
+class GiftSchema(ma.Schema):
+    """A gift as the API returns it."""
+
+    id = fields.Integer()
+    name = fields.String()
+    description = fields.String(allow_none=True)
+    notes = fields.String(allow_none=True)
+    url = fields.String(allow_none=True)
+    image_url = fields.String(allow_none=True)
+    source = fields.String(allow_none=True)
+    price = fields.Decimal(allow_none=True, metadata={"example": 49.99})
+    sale_price = fields.Decimal(allow_none=True, metadata={"example": 39.99})
+    quantity = fields.Integer()
+    priority = fields.String(metadata={"enum": list(PRIORITIES)})
+    status = fields.String(metadata={"enum": list(STATUSES)})
+    purchase_date = fields.Date(allow_none=True)
+    from_santa = fields.Boolean(dump_default=False)
+    created_at = fields.DateTime()
+    updated_at = fields.DateTime()
+
+
+class GiftPageSchema(ma.Schema):
+    """One page of a listing."""
+
+    items = fields.List(fields.Nested(GiftSchema))
+    has_more = fields.Boolean()
+    next_cursor = fields.String(allow_none=True)
+
+
+class GiftBulkUpdateSchema(ma.Schema):
+    """The same change to many gifts, all or nothing."""
+
+    ids = fields.List(
+        StrictInteger(validate=validate.Range(min=1)),
+        required=True,
+        validate=validate.Length(1, BULK_MAX_IDS),
+    )
+    changes = fields.Nested(GiftUpdateSchema(partial=True), required=True)
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class GiftItemsSchema(ma.Schema):
+    """The gifts a bulk change updated, in the order of ``ids``."""
+
+    items = fields.List(fields.Nested(GiftSchema))
+
+
+class GiftListArgsSchema(ma.Schema):
+    """Listing filters, sort and page."""
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+    cursor = fields.String(load_default=None)
+    statuses = fields.List(fields.String(validate=validate.OneOf(STATUSES)))
+    priority = fields.List(fields.String(validate=validate.OneOf(PRIORITIES)))
+    from_santa = fields.Boolean(truthy={"true"}, falsy={"false"})
+    search = fields.String(validate=validate.Length(min=2, max=255))
+    sort = fields.String(
+        load_default="recent",
+        validate=validate.OneOf(("recent", "price_asc", "price_desc", "name")),
+    )
+
+    class Meta:
+        unknown = ma.RAISE

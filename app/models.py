@@ -1,0 +1,91 @@
+"""The Gift model and the values its enumerated columns may take."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+
+PRIORITIES = ("low", "medium", "high")
+STATUSES = ("idea", "selected", "purchased", "received")
+MAX_TEXT = 10_000
+MAX_URL = 2048
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
+    """A timestamp that always comes back timezone-aware in UTC.
+
+    SQLite keeps no zone, so a naive value read back is UTC by construction.
+    """
+
+    impl = sa.DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is not None and dialect.name == "sqlite":
+            return value.astimezone(dt.UTC).replace(tzinfo=None)
+        return value
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+class Gift(db.Model):  # type: ignore[name-defined,misc]
+    """A gift idea, followed from idea to received."""
+
+    __tablename__ = "gifts"
+    __table_args__ = (
+        # Each listing filter or sort walks one of these, id breaking ties.
+        sa.Index("ix_gifts_status_id", "status", "id"),
+        sa.Index("ix_gifts_priority_id", "priority", "id"),
+        sa.Index("ix_gifts_from_santa_id", "from_santa", "id"),
+        sa.Index("ix_gifts_price_id", "price", "id"),
+        sa.Index("ix_gifts_name_id", "name", "id"),
+        # Ids are never reused, even after the newest gift is deleted (SQLite).
+        {"sqlite_autoincrement": True},
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(255))
+    description: Mapped[str | None] = mapped_column(sa.String(MAX_TEXT))
+    notes: Mapped[str | None] = mapped_column(sa.String(MAX_TEXT))
+    url: Mapped[str | None] = mapped_column(sa.String(MAX_URL))
+    image_url: Mapped[str | None] = mapped_column(sa.String(MAX_URL))
+    source: Mapped[str | None] = mapped_column(sa.String(255))
+    price: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
+    sale_price: Mapped[Decimal | None] = mapped_column(sa.Numeric(10, 2))
+    quantity: Mapped[int] = mapped_column(default=1)
+    priority: Mapped[str] = mapped_column(
+        sa.Enum(*PRIORITIES, name="gift_priority"), default="medium"
+    )
+    status: Mapped[str] = mapped_column(
+        sa.Enum(*STATUSES, name="gift_status"), default="idea"
+    )
+    purchase_date: Mapped[dt.date | None]
+    from_santa: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false()
+    )
+    # Bumped by every change; the ETag is built from it.
+    version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, default=utcnow, onupdate=utcnow
+    )
+
+    @property
+    def etag(self) -> str:
+        """A strong validator: it changes whenever the gift changes."""
+        return f"{self.id}-{self.version}"

@@ -1,0 +1,65 @@
+"""Alembic's environment, run by Flask-Migrate with the app's engine and models."""
+
+import logging
+from logging.config import fileConfig
+
+from alembic import context
+from flask import current_app
+
+config = context.config
+if config.config_file_name and config.attributes.get("configure_logger", True):
+    fileConfig(config.config_file_name, disable_existing_loggers=False)
+logger = logging.getLogger("alembic.env")
+
+migrate_extension = current_app.extensions["migrate"]
+engine = migrate_extension.db.engine
+target_metadata = migrate_extension.db.metadata
+config.set_main_option(
+    "sqlalchemy.url",
+    engine.url.render_as_string(hide_password=False).replace("%", "%%"),
+)
+
+# A schema change waits for a table lock on PostgreSQL: fail fast instead of
+# queueing every request behind it during a deploy.
+LOCK_TIMEOUT = "5s"
+
+
+def run_migrations_offline() -> None:
+    """Print the SQL instead of running it (``flask db upgrade --sql``)."""
+    context.configure(
+        url=config.get_main_option("sqlalchemy.url"),
+        target_metadata=target_metadata,
+        literal_binds=True,
+        **migrate_extension.configure_args,
+    )
+    with context.begin_transaction():
+        context.run_migrations()
+
+
+def run_migrations_online() -> None:
+    """Run the migrations on the app's database."""
+
+    def skip_empty_autogenerate(context, revision, directives):  # noqa: ARG001
+        if getattr(config.cmd_opts, "autogenerate", False):
+            if directives[0].upgrade_ops.is_empty():
+                directives[:] = []
+                logger.info("No changes in schema detected.")
+
+    configure_args = dict(migrate_extension.configure_args)
+    configure_args.setdefault("process_revision_directives", skip_empty_autogenerate)
+
+    with engine.connect() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+            connection.commit()  # so Alembic opens (and commits) its own transaction
+        context.configure(
+            connection=connection, target_metadata=target_metadata, **configure_args
+        )
+        with context.begin_transaction():
+            context.run_migrations()
+
+
+if context.is_offline_mode():
+    run_migrations_offline()
+else:
+    run_migrations_online()

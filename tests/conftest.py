@@ -1,0 +1,109 @@
+"""Fixtures: a database migrated once per run, a fresh app and empty table per test.
+
+The suite runs on SQLite by default and on PostgreSQL when TEST_DATABASE_URL is
+set. The schema always comes from running the migrations, never ``create_all``.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from app import create_app
+from app.config import database_url
+from app.extensions import db
+
+POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def make_app(url: str) -> Flask:
+    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+
+
+def reset_database(url: str) -> None:
+    """Leave the database empty: no tables, no enum types, no alembic_version."""
+    engine = sa.create_engine(database_url(url))
+    with engine.begin() as connection:
+        if connection.dialect.name == "postgresql":
+            connection.exec_driver_sql("DROP SCHEMA public CASCADE")
+            connection.exec_driver_sql("CREATE SCHEMA public")
+        else:
+            metadata = sa.MetaData()
+            metadata.reflect(connection)
+            metadata.drop_all(connection)
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url_for_tests(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """The suite's database, migrated to the newest revision once."""
+    if POSTGRES_URL:
+        url = POSTGRES_URL
+        reset_database(url)
+    else:
+        url = f"sqlite:///{tmp_path_factory.mktemp('db') / 'gifts.db'}"
+    app = make_app(url)
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+    return url
+
+
+@pytest.fixture
+def app(database_url_for_tests: str) -> Iterator[Flask]:
+    app = make_app(database_url_for_tests)
+    with app.app_context():
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("TRUNCATE gifts RESTART IDENTITY")
+            else:
+                connection.exec_driver_sql("DELETE FROM gifts")
+                connection.exec_driver_sql("DELETE FROM sqlite_sequence")
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def make_gift(client: FlaskClient) -> Callable[..., dict[str, Any]]:
+    """Create a gift through the API and return its body."""
+
+    def make(**fields: Any) -> dict[str, Any]:
+        fields.setdefault("name", f"Gift {uuid.uuid4().hex[:8]}")
+        response = client.post("/api/v1/gifts", json=fields)
+        assert response.status_code == 201, response.get_json()
+        return response.get_json()
+
+    return make
+
+
+@pytest.fixture
+def empty_database_url(tmp_path: Any) -> Iterator[str]:
+    """A database of its own, with nothing in it (for migration tests)."""
+    if not POSTGRES_URL:
+        yield f"sqlite:///{tmp_path / 'migrations.db'}"
+        return
+    name = f"gifts_migrations_{uuid.uuid4().hex[:8]}"
+    base = sa.make_url(database_url(POSTGRES_URL))
+    admin = sa.create_engine(base, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()
