@@ -6,6 +6,7 @@ set. The schema always comes from running the migrations, never ``create_all``.
 
 from __future__ import annotations
 
+import json
 import os
 import uuid
 from collections.abc import Callable, Iterator
@@ -13,7 +14,7 @@ from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from flask import Flask
+from flask import Flask, Response
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
@@ -72,9 +73,17 @@ def app(database_url_for_tests: str) -> Iterator[Flask]:
         db.engine.dispose()
 
 
+class ClientResponse(Response):
+    """A response read with the standard json module, as any client would
+    (Flask's test client would use the app's own JSON provider)."""
+
+    def get_json(self, force: bool = False, silent: bool = False) -> Any:
+        return json.loads(self.get_data()) if force or self.is_json else None
+
+
 @pytest.fixture
 def client(app: Flask) -> FlaskClient:
-    return app.test_client()
+    return FlaskClient(app, ClientResponse)
 
 
 @pytest.fixture

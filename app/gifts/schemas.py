@@ -26,6 +26,13 @@ class StrictBoolean(fields.Boolean):
         return value
 
 
+class Flag(fields.Boolean):
+    """A response boolean that is never null: absent or unset reads false."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> bool:
+        return bool(value)
+
+
 class StrictInteger(fields.Integer):
     """Only JSON integers: not 1.0, "1" or true."""
 
@@ -161,7 +168,7 @@ class GiftSchema(ma.Schema):
     priority = fields.String(metadata={"enum": list(PRIORITIES)})
     status = fields.String(metadata={"enum": list(STATUSES)})
     purchase_date = fields.Date(allow_none=True)
-    from_santa = fields.Boolean(dump_default=False)
+    from_santa = Flag(dump_default=False)
     created_at = fields.DateTime()
     updated_at = fields.DateTime()
 

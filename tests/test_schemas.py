@@ -1,0 +1,155 @@
+"""The plan's schema checklists: create, update and response, on from_santa and
+the strict types around it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+from typing import Any
+
+import marshmallow as ma
+import pytest
+
+from app.gifts.schemas import GiftCreateSchema, GiftSchema, GiftUpdateSchema
+from app.models import Gift
+
+create = GiftCreateSchema()
+update = GiftUpdateSchema(partial=True)
+
+
+def errors_of(schema: ma.Schema, data: Any) -> dict[str, Any]:
+    with pytest.raises(ma.ValidationError) as raised:
+        schema.load(data)
+    return raised.value.messages  # type: ignore[return-value]
+
+
+def test_create_without_from_santa_defaults_to_false() -> None:
+    assert create.load({"name": "Kite"})["from_santa"] is False
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_create_keeps_explicit_from_santa(value: bool) -> None:
+    assert create.load({"name": "Kite", "from_santa": value})["from_santa"] is value
+
+
+@pytest.mark.parametrize("value", ["true", "false", 1, 0, "yes", 1.0, None, [], {}])
+def test_create_rejects_from_santa_that_is_not_a_json_boolean(value: Any) -> None:
+    assert errors_of(create, {"name": "Kite", "from_santa": value}) == {
+        "from_santa": ["Field may not be null."]
+        if value is None
+        else ["Not a valid boolean."]
+    }
+
+
+def test_create_fills_the_documented_defaults() -> None:
+    assert create.load({"name": "  Kite  "}) == {
+        "name": "Kite",
+        "quantity": 1,
+        "priority": "medium",
+        "status": "idea",
+        "from_santa": False,
+    }
+
+
+def test_update_accepts_an_empty_object_as_no_change() -> None:
+    assert update.load({}) == {}
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_update_accepts_from_santa_true_and_false(value: bool) -> None:
+    assert update.load({"from_santa": value}) == {"from_santa": value}
+
+
+def test_update_null_from_santa_means_leave_it_as_it_is() -> None:
+    assert update.load({"from_santa": None}) == {}
+
+
+def test_update_null_on_non_nullable_fields_leaves_them_and_clears_nullable_ones() -> (
+    None
+):
+    assert update.load(
+        {
+            "name": None,
+            "quantity": None,
+            "priority": None,
+            "status": None,
+            "price": None,
+            "notes": None,
+        }
+    ) == {"price": None, "notes": None}
+
+
+def test_update_rejects_string_booleans() -> None:
+    assert errors_of(update, {"from_santa": "true"}) == {
+        "from_santa": ["Not a valid boolean."]
+    }
+
+
+def test_update_does_not_fill_create_defaults() -> None:
+    assert update.load({"name": "Kite"}) == {"name": "Kite"}
+
+
+def test_unknown_and_read_only_fields_are_named_together_with_other_errors() -> None:
+    assert errors_of(
+        create, {"name": "Kite", "colour": "red", "id": 7, "from_santa": "yes"}
+    ) == {
+        "colour": ["Unknown field."],
+        "id": ["Read-only field."],
+        "from_santa": ["Not a valid boolean."],
+    }
+
+
+@pytest.mark.parametrize(
+    ("price", "message"),
+    [
+        (Decimal("19.999"), "At most two decimals."),
+        (
+            Decimal("-0.01"),
+            "Must be greater than or equal to 0 and less than or equal to 99999999.99.",
+        ),
+        (
+            Decimal("100000000"),
+            "Must be greater than or equal to 0 and less than or equal to 99999999.99.",
+        ),
+        ("19.99", "Not a valid number."),
+        (True, "Not a valid number."),
+    ],
+)
+def test_price_must_be_a_number_in_range_with_two_decimals(
+    price: Any, message: str
+) -> None:
+    assert errors_of(create, {"name": "Kite", "price": price}) == {"price": [message]}
+
+
+@pytest.mark.parametrize("quantity", [1.0, "2", True, 0, 10_001])
+def test_quantity_is_a_strict_integer_in_range(quantity: Any) -> None:
+    assert "quantity" in errors_of(create, {"name": "Kite", "quantity": quantity})
+
+
+@pytest.mark.parametrize("name", ["", "   ", "x" * 256])
+def test_name_has_1_to_255_characters_after_trimming(name: str) -> None:
+    assert "name" in errors_of(create, {"name": name})
+
+
+@pytest.mark.parametrize("url", ["ftp://example.com/x", "example.com", "/relative"])
+def test_urls_must_be_absolute_http(url: str) -> None:
+    assert "url" in errors_of(create, {"name": "Kite", "url": url})
+
+
+def test_response_always_carries_from_santa_false_when_absent() -> None:
+    gift = Gift(
+        id=1,
+        name="Kite",
+        quantity=1,
+        priority="medium",
+        status="idea",
+        created_at=dt.datetime(2026, 12, 24, 18, 30, tzinfo=dt.UTC),
+        updated_at=dt.datetime(2026, 12, 24, 18, 30, tzinfo=dt.UTC),
+    )
+    dumped = GiftSchema().dump(gift)
+    assert dumped["from_santa"] is False
+    assert dumped["created_at"] == "2026-12-24T18:30:00+00:00"
+
+
+def test_response_carries_from_santa_true() -> None:
+    assert GiftSchema().dump({"from_santa": True})["from_santa"] is True
