@@ -1,0 +1,178 @@
+"""GET /api/v1/gifts: filters, sorts and keyset pages that never skip or repeat."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+GIFTS = "/api/v1/gifts"
+MakeGift = Callable[..., dict[str, Any]]
+
+
+def walk(client: FlaskClient, query: str = "", limit: int = 2) -> list[dict[str, Any]]:
+    """Every gift of a listing, following next_cursor page by page."""
+    gifts: list[dict[str, Any]] = []
+    url = f"{GIFTS}?limit={limit}{'&' + query if query else ''}"
+    while True:
+        response = client.get(url)
+        assert response.status_code == 200, response.get_json()
+        page = response.get_json()
+        assert len(page["items"]) <= limit
+        gifts += page["items"]
+        if not page["has_more"]:
+            assert page["next_cursor"] is None
+            return gifts
+        url = f"{GIFTS}?limit={limit}&cursor={page['next_cursor']}"
+        url += f"&{query}" if query else ""
+
+
+def names(gifts: list[dict[str, Any]]) -> list[str]:
+    return [gift["name"] for gift in gifts]
+
+
+@pytest.fixture
+def shelf(make_gift: MakeGift) -> None:
+    make_gift(name="Bike", price=150, status="idea", priority="high")
+    make_gift(name="apron", price=None, status="selected", from_santa=True)
+    make_gift(name="Chess set", price=20.5, status="purchased", priority="low")
+    make_gift(name="Doll", price=20.5, status="received", from_santa=True)
+    make_gift(name="Easel", price=None, status="idea", priority="high")
+    make_gift(name="Flute", price=0.1, status="selected", priority="low")
+
+
+def test_empty_listing(client: FlaskClient) -> None:
+    assert client.get(GIFTS).get_json() == {
+        "items": [],
+        "has_more": False,
+        "next_cursor": None,
+    }
+
+
+def test_default_listing_is_newest_first_in_pages_of_50(
+    client: FlaskClient, make_gift: MakeGift
+) -> None:
+    created = [make_gift(name=f"Gift {i:02}")["name"] for i in range(55)]
+
+    first = client.get(GIFTS).get_json()
+
+    assert names(first["items"]) == created[::-1][:50]
+    assert first["has_more"] is True
+    assert names(walk(client, limit=7)) == created[::-1]
+
+
+@pytest.mark.usefixtures("shelf")
+@pytest.mark.parametrize(
+    ("sort", "expected"),
+    [
+        ("recent", ["Flute", "Easel", "Doll", "Chess set", "apron", "Bike"]),
+        # no price sorts last either way; equal prices by id
+        ("price_asc", ["Flute", "Chess set", "Doll", "Bike", "apron", "Easel"]),
+        ("price_desc", ["Bike", "Doll", "Chess set", "Flute", "Easel", "apron"]),
+    ],
+)
+def test_sorts_page_through_every_gift_once(
+    client: FlaskClient, sort: str, expected: list[str]
+) -> None:
+    assert names(walk(client, f"sort={sort}", limit=1)) == expected
+    assert names(walk(client, f"sort={sort}", limit=4)) == expected
+
+
+@pytest.mark.usefixtures("shelf")
+def test_sort_by_name_pages_in_name_order(client: FlaskClient) -> None:
+    listed = names(walk(client, "sort=name", limit=4))
+
+    assert sorted(listed) == sorted(names(walk(client, "sort=recent")))
+    assert listed == sorted(listed, key=lambda name: name) or listed == sorted(
+        listed, key=str.lower
+    )
+    assert names(walk(client, "sort=name", limit=1)) == listed
+
+
+@pytest.mark.usefixtures("shelf")
+@pytest.mark.parametrize(
+    ("query", "expected"),
+    [
+        ("statuses=idea", ["Easel", "Bike"]),
+        ("statuses=idea&statuses=received", ["Easel", "Doll", "Bike"]),
+        ("priority=low", ["Flute", "Chess set"]),
+        ("priority=low&priority=high", ["Flute", "Easel", "Chess set", "Bike"]),
+        ("from_santa=true", ["Doll", "apron"]),
+        ("from_santa=false", ["Flute", "Easel", "Chess set", "Bike"]),
+        ("search=ch", ["Chess set"]),
+        ("search=BI", ["Bike"]),
+        ("statuses=idea&priority=high&from_santa=false&search=as", ["Easel"]),
+    ],
+)
+def test_filters_combine_with_and_and_repeat_with_or(
+    client: FlaskClient, query: str, expected: list[str]
+) -> None:
+    assert names(walk(client, query, limit=1)) == expected
+
+
+def test_search_treats_wildcards_literally(
+    client: FlaskClient, make_gift: MakeGift
+) -> None:
+    make_gift(name="100% wool scarf")
+    make_gift(name="1000 piece puzzle")
+    make_gift(name="snake_case mug")
+
+    assert names(walk(client, "search=0%25")) == ["100% wool scarf"]
+    assert names(walk(client, "search=e_c")) == ["snake_case mug"]
+
+
+def test_pages_never_skip_or_repeat_while_others_insert(
+    client: FlaskClient, make_gift: MakeGift
+) -> None:
+    before = [make_gift(name=f"Old {i}")["name"] for i in range(6)]
+    page = client.get(f"{GIFTS}?limit=3").get_json()
+    seen = names(page["items"])
+
+    make_gift(name="New while paging")
+    rest = client.get(f"{GIFTS}?limit=3&cursor={page['next_cursor']}").get_json()
+    seen += names(rest["items"])
+
+    assert seen == before[::-1]
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=ten", "limit"),
+        ("statuses=lost", "statuses"),
+        ("priority=urgent", "priority"),
+        ("from_santa=yes", "from_santa"),
+        ("from_santa=1", "from_santa"),
+        ("search=a", "search"),
+        ("sort=price", "sort"),
+        ("cursor=not-a-cursor", "cursor"),
+        ("colour=red", "colour"),
+    ],
+)
+def test_bad_parameters_are_a_422_naming_them(
+    client: FlaskClient, query: str, field: str
+) -> None:
+    response = client.get(f"{GIFTS}?{query}")
+
+    assert response.status_code == 422
+    assert response.headers["Content-Type"] == "application/problem+json"
+    assert list(response.get_json()["errors"]) == [field]
+
+
+def test_a_cursor_of_another_sort_is_rejected(
+    client: FlaskClient, make_gift: MakeGift
+) -> None:
+    for _ in range(3):
+        make_gift(price=5)
+    cursor = client.get(f"{GIFTS}?limit=1&sort=price_asc").get_json()["next_cursor"]
+
+    response = client.get(f"{GIFTS}?limit=1&sort=name&cursor={cursor}")
+
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {
+        "cursor": ["Not a cursor of this listing."]
+    }
