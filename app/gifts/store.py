@@ -3,6 +3,7 @@
 Every write is a single conditional statement (UPDATE/DELETE ... WHERE id AND
 version), never a read-modify-write of the whole row: two edits of different
 fields both survive, and a stale ``If-Match`` is caught by the database itself.
+A bulk change first locks its rows in id order, so two never deadlock.
 """
 
 from __future__ import annotations
@@ -108,6 +109,16 @@ def delete_gift(gift_id: int, if_match: Any = None) -> None:
 def bulk_update(ids: list[int], changes: dict[str, Any]) -> list[Gift]:
     """The same change to every gift, all or nothing; in the order of ``ids``."""
     ids = list(dict.fromkeys(ids))
+    if changes and db.session.get_bind().dialect.name != "sqlite":
+        # Lock the rows in id order first: an UPDATE locks them in scan order,
+        # which differs between two bulk changes of the same gifts (deadlock,
+        # 503). SQLite has no row locks: one writer at a time, nothing to order.
+        db.session.execute(
+            sa.select(Gift.id)
+            .where(Gift.id.in_(ids))
+            .order_by(Gift.id)
+            .with_for_update()
+        )
     if changes:
         statement: Any = (
             sa.update(Gift)

@@ -1,0 +1,396 @@
+"""The real service under gunicorn with several workers: concurrent edits are safe.
+
+Each test migrates a database of its own (``empty_database_url``: a file on
+SQLite, a fresh database on PostgreSQL when TEST_DATABASE_URL is set), serves it
+with ``gunicorn -c gunicorn.conf.py wsgi:app`` and 4 worker processes, and races
+stdlib HTTP clients against it on 127.0.0.1.
+"""
+
+from __future__ import annotations
+
+import http.client
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from decimal import Decimal
+from pathlib import Path
+from threading import Barrier, BrokenBarrierError
+from typing import Any
+
+import pytest
+from flask_migrate import upgrade
+
+from app import create_app
+from app.extensions import db
+
+pytestmark = pytest.mark.slow
+
+ROOT = Path(__file__).resolve().parent.parent
+WORKERS = 4
+READY_TIMEOUT = 30.0
+REQUEST_TIMEOUT = 20.0
+STOP_TIMEOUT = 15.0
+GIFTS = "/api/v1/gifts"
+
+
+@dataclass
+class Reply:
+    status: int
+    headers: dict[str, str]
+    body: Any
+
+
+class Service:
+    """A running gunicorn, spoken to over HTTP on 127.0.0.1."""
+
+    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path):
+        self.process = process
+        self.port = port
+        self.log_path = log
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+    def request(
+        self,
+        method: str,
+        path: str,
+        body: Any = None,
+        headers: dict[str, str] | None = None,
+    ) -> Reply:
+        all_headers = dict(headers or {})
+        payload = None
+        if body is not None:
+            payload = json.dumps(body).encode()
+            all_headers["Content-Type"] = "application/json"
+        connection = http.client.HTTPConnection(
+            "127.0.0.1", self.port, timeout=REQUEST_TIMEOUT
+        )
+        try:
+            connection.request(method, path, body=payload, headers=all_headers)
+            response = connection.getresponse()
+            raw = response.read()
+            reply_headers = {k.lower(): v for k, v in response.getheaders()}
+            status = response.status
+        finally:
+            connection.close()
+        # Money comes back exact: parse fractions as Decimal, like the server.
+        parsed = json.loads(raw, parse_float=Decimal) if raw else None
+        return Reply(status, reply_headers, parsed)
+
+
+def free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def migrate(url: str) -> None:
+    """``flask db upgrade`` on the given database."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    with app.app_context():
+        upgrade()
+        db.engine.dispose()
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Graceful shutdown first (SIGTERM), then SIGKILL if it hangs."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+        try:
+            process.wait(timeout=STOP_TIMEOUT)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+def wait_until_ready(service: Service) -> None:
+    deadline = time.monotonic() + READY_TIMEOUT
+    last: object = None
+    while time.monotonic() < deadline:
+        if service.process.poll() is not None:
+            pytest.fail(f"gunicorn exited early:\n{service.log()[-4000:]}")
+        try:
+            reply = service.request("GET", "/readyz")
+            if reply.status == 200:
+                return
+            last = reply.body
+        except OSError as error:  # refused, reset: not listening yet
+            last = error
+        time.sleep(0.1)
+    pytest.fail(f"not ready in {READY_TIMEOUT}s ({last!r}):\n{service.log()[-4000:]}")
+
+
+@pytest.fixture
+def service(empty_database_url: str, tmp_path: Path) -> Iterator[Service]:
+    """gunicorn with 4 workers on a freshly migrated database, always stopped."""
+    migrate(empty_database_url)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": empty_database_url,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(WORKERS),
+    }
+    log_path = tmp_path / "gunicorn.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            # No control socket: the default path ($HOME/.gunicorn/gunicorn.ctl)
+            # is shared with any other gunicorn of this user (make run, bench).
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+            + ["--no-control-socket", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        running = Service(process, port, log_path)
+        wait_until_ready(running)
+        yield running
+    finally:
+        stop(process)
+
+
+def run_together(tasks: list[Callable[[Barrier], Any]]) -> list[Any]:
+    """Run each task in its own thread; they pass ``barrier.wait()`` together.
+
+    A task that fails breaks the barrier, so the others do not wait for it;
+    its own error (not the others' BrokenBarrierError) is the one raised.
+    """
+    barrier = Barrier(len(tasks), timeout=REQUEST_TIMEOUT)
+
+    def run(task: Callable[[Barrier], Any]) -> Any:
+        try:
+            return task(barrier)
+        except BaseException:
+            barrier.abort()
+            raise
+
+    with ThreadPoolExecutor(max_workers=len(tasks)) as pool:
+        futures = [pool.submit(run, task) for task in tasks]
+    errors = [error for future in futures if (error := future.exception())]
+    first_causes = [e for e in errors if not isinstance(e, BrokenBarrierError)]
+    if errors:
+        raise (first_causes or errors)[0]
+    return [future.result() for future in futures]
+
+
+def create_gift(service: Service, **fields: Any) -> tuple[dict[str, Any], str]:
+    reply = service.request("POST", GIFTS, {"name": "Race", **fields})
+    assert reply.status == 201, reply.body
+    return reply.body, reply.headers["etag"]
+
+
+def assert_log_clean(service: Service) -> None:
+    log = service.log()
+    assert "Traceback" not in log, log[-4000:]
+    assert "database unavailable" not in log, log[-4000:]
+
+
+def money(value: Decimal) -> float:
+    """As a JSON number: a float whose repr is the two-decimal value."""
+    return float(value)
+
+
+# Each writer owns one field: request i of a writer sends value(i).
+WRITERS: dict[str, Callable[[int], Any]] = {
+    "price": lambda i: Decimal(f"{i + 1}.{i % 100:02d}"),
+    "sale_price": lambda i: Decimal(f"{i}.99"),
+    "notes": lambda i: f"notes {i}",
+    "name": lambda i: f"Race {i}",
+    "from_santa": lambda i: i % 2 == 1,
+    "quantity": lambda i: i + 2,
+    "status": lambda i: ("selected", "purchased", "received", "idea")[i % 4],
+    "priority": lambda i: ("low", "medium", "high")[i % 3],
+}
+REQUESTS_PER_WRITER = 30  # the last value differs from the default for every field
+
+
+def as_json(value: Any) -> Any:
+    return money(value) if isinstance(value, Decimal) else value
+
+
+def test_patches_of_different_fields_never_undo_each_other(service: Service) -> None:
+    gift, etag_before = create_gift(service)
+    path = f"{GIFTS}/{gift['id']}"
+
+    def writer(field: str) -> Callable[[Barrier], list[Reply]]:
+        def write(barrier: Barrier) -> list[Reply]:
+            barrier.wait()
+            replies = []
+            for i in range(REQUESTS_PER_WRITER):
+                value = WRITERS[field](i)
+                reply = service.request("PATCH", path, {field: as_json(value)})
+                replies.append(reply)
+                assert reply.status == 200, (field, i, reply.status, reply.body)
+                assert reply.body[field] == value, (field, i, reply.body)
+            return replies
+
+        return write
+
+    started = time.monotonic()
+    results = run_together([writer(field) for field in WRITERS])
+    elapsed = time.monotonic() - started
+
+    replies = [reply for replies in results for reply in replies]
+    assert len(replies) == len(WRITERS) * REQUESTS_PER_WRITER
+    assert {reply.status for reply in replies} == {200}
+    # Every write made a version of its own: no two share an ETag.
+    etags = [reply.headers["etag"] for reply in replies]
+    assert len(set(etags)) == len(etags)
+    assert etag_before not in etags
+
+    final = service.request("GET", path)
+    assert final.status == 200
+    last = REQUESTS_PER_WRITER - 1
+    assert {field: final.body[field] for field in WRITERS} == {
+        field: value(last) for field, value in WRITERS.items()
+    }, f"lost updates after {elapsed:.1f}s"
+    etag_after = final.headers["etag"]
+    assert etag_after != etag_before
+    assert etag_after in etags
+
+    not_modified = service.request("GET", path, headers={"If-None-Match": etag_after})
+    assert not_modified.status == 304
+    assert not_modified.headers["etag"] == etag_after
+    stale = service.request("GET", path, headers={"If-None-Match": etag_before})
+    assert stale.status == 200
+    assert_log_clean(service)
+
+
+RACERS = 8
+ROUNDS = 5
+
+
+def test_if_match_races_have_exactly_one_winner(service: Service) -> None:
+    gift, first_etag = create_gift(service)
+    path = f"{GIFTS}/{gift['id']}"
+
+    def racer(notes: str) -> Callable[[Barrier], tuple[str, str, Reply]]:
+        """Read the gift, then (with all the others) change it if unchanged."""
+
+        def race(barrier: Barrier) -> tuple[str, str, Reply]:
+            read = service.request("GET", path)
+            assert read.status == 200, read.body
+            etag = read.headers["etag"]
+            barrier.wait()
+            reply = service.request(
+                "PATCH", path, {"notes": notes}, headers={"If-Match": etag}
+            )
+            return notes, etag, reply
+
+        return race
+
+    for round_ in range(ROUNDS):
+        names = [f"round {round_} racer {n}" for n in range(RACERS)]
+        results = run_together([racer(notes) for notes in names])
+
+        assert len({etag for _, etag, _ in results}) == 1  # all read the same state
+        statuses = sorted(reply.status for _, _, reply in results)
+        assert statuses == [200] + [412] * (RACERS - 1), statuses
+        (winner,) = [notes for notes, _, reply in results if reply.status == 200]
+        for _, _, reply in results:
+            if reply.status == 412:
+                assert reply.headers["content-type"] == "application/problem+json"
+                assert reply.body["status"] == 412
+
+        final = service.request("GET", path)
+        assert final.body["notes"] == winner
+
+    # A DELETE with a stale ETag changes nothing.
+    current = service.request("GET", path)
+    stale = service.request("DELETE", path, headers={"If-Match": first_etag})
+    assert stale.status == 412, stale.body
+    after = service.request("GET", path)
+    assert after.status == 200
+    assert after.headers["etag"] == current.headers["etag"]
+    assert after.body == current.body
+
+    # Racing DELETEs with the current ETag: one deletes it, the rest find it gone.
+    def deleter(barrier: Barrier) -> int:
+        barrier.wait()
+        headers = {"If-Match": current.headers["etag"]}
+        return service.request("DELETE", path, headers=headers).status
+
+    statuses = sorted(run_together([deleter] * RACERS))
+    assert statuses == [204] + [404] * (RACERS - 1), statuses
+    assert service.request("GET", path).status == 404
+    assert_log_clean(service)
+
+
+BULK_GIFTS = 10
+BULK_REQUESTS = 40
+# Each bulk writer owns one field and changes it on an overlapping subset of
+# the gifts (request i sends value(i)); some gifts also get single PATCHes.
+BULK_WRITERS: dict[str, Callable[[int], Any]] = {
+    "priority": lambda i: ("low", "medium", "high")[i % 3],
+    "from_santa": lambda i: i % 2 == 1,
+    "status": lambda i: ("selected", "purchased")[i % 2],
+    "quantity": lambda i: i + 2,
+}
+
+
+def test_bulk_and_single_patches_on_overlapping_gifts(service: Service) -> None:
+    ids = [create_gift(service, name=f"Bulk {n}")[0]["id"] for n in range(BULK_GIFTS)]
+    # Different subsets in different orders (the answer follows the order).
+    targets = {
+        "priority": ids,
+        "from_santa": ids[::-1],
+        "status": ids[1:],
+        "quantity": ids[:-1][::-1],
+    }
+    singles = [ids[0], ids[len(ids) // 2], ids[-1]]
+
+    def bulk(field: str) -> Callable[[Barrier], None]:
+        def write(barrier: Barrier) -> None:
+            barrier.wait()
+            for i in range(BULK_REQUESTS):
+                value = BULK_WRITERS[field](i)
+                body = {"ids": targets[field], "changes": {field: value}}
+                reply = service.request("PATCH", GIFTS, body)
+                assert reply.status == 200, (field, i, reply.status, reply.body)
+                items = reply.body["items"]
+                assert [item["id"] for item in items] == targets[field]
+                assert {item[field] for item in items} == {value}
+
+        return write
+
+    def single(gift_id: int) -> Callable[[Barrier], None]:
+        def write(barrier: Barrier) -> None:
+            barrier.wait()
+            for i in range(BULK_REQUESTS):
+                notes = f"gift {gift_id} notes {i}"
+                reply = service.request("PATCH", f"{GIFTS}/{gift_id}", {"notes": notes})
+                assert reply.status == 200, (gift_id, i, reply.status, reply.body)
+                assert reply.body["notes"] == notes
+
+        return write
+
+    run_together([bulk(field) for field in BULK_WRITERS] + [single(i) for i in singles])
+
+    listing = service.request("GET", f"{GIFTS}?limit=100")
+    assert listing.status == 200
+    final = {gift["id"]: gift for gift in listing.body["items"]}
+    assert sorted(final) == ids
+    last = BULK_REQUESTS - 1
+    defaults = {"priority": "medium", "from_santa": False, "status": "idea"}
+    for gift_id, gift in final.items():
+        expected = {
+            field: value(last) if gift_id in targets[field] else defaults.get(field, 1)
+            for field, value in BULK_WRITERS.items()
+        }
+        expected["notes"] = (
+            f"gift {gift_id} notes {last}" if gift_id in singles else None
+        )
+        assert {field: gift[field] for field in expected} == expected, gift_id
+    assert_log_clean(service)
