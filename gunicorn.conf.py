@@ -12,3 +12,6 @@ keepalive = 5
 accesslog = os.environ.get("ACCESS_LOG")  # e.g. "-" for stdout; off by default
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info").lower()
+# gunicorn 27's control socket lives at one path per user: two services (or a
+# service and its benchmark) would fight over it. Nothing here uses it.
+control_socket_disable = True
