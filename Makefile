@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test lint migrate bench clean
+.PHONY: run test migrate openapi bench clean
 
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -25,6 +25,9 @@ test: $(VENV)/.installed  ## lint, then the whole suite with branch coverage of 
 
 migrate: $(VENV)/.installed  ## bring the database to the newest migration
 	$(BIN)/flask db upgrade
+
+openapi: $(VENV)/.installed  ## regenerate docs/openapi.json (commit the diff)
+	$(BIN)/python docs/generate_openapi.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .coverage htmlcov .hypothesis .ruff_cache

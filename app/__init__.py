@@ -6,6 +6,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask
+from swagger_ui_bundle import swagger_ui_path
 
 from app import config, errors, health
 from app.extensions import api, db, migrate
@@ -15,7 +16,14 @@ from app.json import GiftsJSONProvider
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings from the environment, then ``overrides`` (tests)."""
-    app = Flask(__name__, instance_relative_config=True)
+    # The only static files are the docs page's, from an installed package, so
+    # /docs works offline (no CDN).
+    app = Flask(
+        __name__,
+        instance_relative_config=True,
+        static_folder=str(swagger_ui_path),
+        static_url_path="/docs/static",
+    )
     app.json_provider_class = GiftsJSONProvider
     app.json = GiftsJSONProvider(app)
     config.load(app, overrides)
@@ -24,6 +32,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIRECTORY"])
     api.init_app(app)
     api.register_blueprint(gifts_blp, url_prefix="/api/v1/gifts")
-    app.register_blueprint(health.blp)
+    api.register_blueprint(health.blp)
     errors.init_app(app)
     return app

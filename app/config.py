@@ -39,6 +39,10 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
         OPENAPI_VERSION="3.0.3",
         OPENAPI_URL_PREFIX="/",
         OPENAPI_JSON_PATH="openapi.json",
+        OPENAPI_SWAGGER_UI_PATH="docs",
+        OPENAPI_SWAGGER_UI_URL="/docs/static/",  # served by the app (create_app)
+        # No calls to validator.swagger.io: the page must work offline.
+        OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
         JSON_SORT_KEYS=False,
     )
     if overrides:

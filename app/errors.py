@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import logging
 import uuid
+from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
 from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api
+from flask_smorest.utils import prepare_response
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 from werkzeug.http import HTTP_STATUS_CODES
@@ -17,6 +19,8 @@ log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# RFC 9110's names where werkzeug still has the older ones.
+TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
 DETAILS = {
     400: "The request body is not valid JSON.",
     404: "The requested resource does not exist.",
@@ -33,10 +37,13 @@ DETAILS = {
 class ProblemSchema(ma.Schema):
     """An error (RFC 9457 problem document); documents every error response."""
 
-    type = ma.fields.String(metadata={"example": "about:blank"})
-    title = ma.fields.String(metadata={"example": "Unprocessable Content"})
-    status = ma.fields.Integer(metadata={"example": 422})
-    detail = ma.fields.String()
+    # required: documents that every problem document carries these four.
+    type = ma.fields.String(required=True, metadata={"example": "about:blank"})
+    title = ma.fields.String(
+        required=True, metadata={"example": "Unprocessable Content"}
+    )
+    status = ma.fields.Integer(required=True, metadata={"example": 422})
+    detail = ma.fields.String(required=True)
     errors = ma.fields.Dict(
         keys=ma.fields.String(),
         metadata={"description": "Problems by field name."},
@@ -53,7 +60,7 @@ def problem(
     """A problem-document response."""
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": HTTP_STATUS_CODES.get(status, "Error"),
+        "title": TITLES.get(status) or HTTP_STATUS_CODES.get(status, "Error"),
         "status": status,
         "detail": detail or DETAILS.get(status, HTTP_STATUS_CODES.get(status, "")),
     }
@@ -81,10 +88,39 @@ def _flatten(messages: Any) -> dict[str, Any]:
     return flat
 
 
+def problem_responses(*statuses: int) -> dict[int, str]:
+    """OpenAPI ``responses`` of a view: the problem documents it may answer."""
+    return {status: HTTPStatus(status).name for status in statuses}
+
+
 class ProblemApi(Api):
     """flask-smorest's Api, answering every HTTP error with a problem document."""
 
     ERROR_SCHEMA = ProblemSchema
+
+    def _register_responses(self) -> None:
+        """Name a response per status, errors as application/problem+json.
+
+        flask-smorest refers to them (UNPROCESSABLE_ENTITY for bad arguments,
+        DEFAULT_ERROR for any status a view does not list), views through
+        ``problem_responses``; only those referred to appear in the document.
+        """
+        for status in HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["description"] = DETAILS.get(status, status.phrase)
+                response["schema"] = self.ERROR_SCHEMA
+            prepare_response(response, self.spec, PROBLEM_JSON)
+            self.spec.components.response(status.name, response, lazy=True)
+        default = {
+            "description": "Any other error, e.g. 405 for a method the path "
+            "does not allow.",
+            "schema": self.ERROR_SCHEMA,
+        }
+        prepare_response(default, self.spec, PROBLEM_JSON)
+        self.spec.components.response(
+            self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True
+        )
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         status = error.code or 500

@@ -3,16 +3,31 @@
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
+import marshmallow as ma
 import sqlalchemy as sa
 from alembic.script import ScriptDirectory
-from flask import Blueprint, Response, current_app, jsonify
+from flask import Response, current_app
 from flask_migrate import Config
+from flask_smorest import Blueprint
 
-from app.errors import problem
+from app.errors import PROBLEM_JSON, ProblemSchema, problem, problem_responses
 from app.extensions import db
 
-blp = Blueprint("health", __name__)
+blp = Blueprint("health", __name__, description="Probes for the operator.")
+
+
+class HealthSchema(ma.Schema):
+    """The process is up."""
+
+    status = ma.fields.String(required=True, metadata={"enum": ["ok"]})
+
+
+class ReadySchema(ma.Schema):
+    """The database answers and is at the newest migration."""
+
+    status = ma.fields.String(required=True, metadata={"enum": ["ready"]})
 
 
 @cache
@@ -23,15 +38,25 @@ def head_revisions(directory: str) -> frozenset[str]:
     return frozenset(ScriptDirectory.from_config(config).get_heads())
 
 
-@blp.get("/healthz")
-def healthz() -> Response:
-    """The process is up."""
-    return jsonify(status="ok")
+@blp.route("/healthz")
+@blp.response(200, HealthSchema)
+@blp.doc(responses=problem_responses(500))
+def healthz() -> dict[str, Any]:
+    """The process is up"""
+    return {"status": "ok"}
 
 
-@blp.get("/readyz")
-def readyz() -> Response:
-    """The database answers and is at the newest migration."""
+@blp.route("/readyz")
+@blp.response(200, ReadySchema)
+@blp.alt_response(
+    503,
+    schema=ProblemSchema,
+    content_type=PROBLEM_JSON,
+    description="The database is unreachable or not at the newest migration.",
+)
+@blp.doc(responses=problem_responses(500))
+def readyz() -> dict[str, Any] | Response:
+    """The database answers and is at the newest migration"""
     try:
         with db.engine.connect() as connection:
             current = set(
@@ -46,4 +71,4 @@ def readyz() -> Response:
             f"The database is at {sorted(current) or 'no revision'}, "
             f"not at the newest migration {sorted(heads)}.",
         )
-    return jsonify(status="ready")
+    return {"status": "ready"}

@@ -1,4 +1,5 @@
-"""JSON that keeps money exact: numbers in as Decimal, Decimal out as numbers."""
+"""JSON that keeps money exact: request numbers read as Decimal, Decimal written
+as JSON numbers."""
 
 from __future__ import annotations
 
@@ -6,24 +7,39 @@ import decimal
 import json
 from typing import Any
 
+import flask
 from flask.json.provider import DefaultJSONProvider
-
-
-def _default(value: Any) -> Any:
-    if isinstance(value, decimal.Decimal):
-        # NUMERIC(10,2) has at most 12 significant digits, so the float's
-        # shortest repr is exactly the decimal (19.99, never 19.989999...).
-        return float(value)
-    return DefaultJSONProvider.default(value)
+from webargs import core
+from webargs.flaskparser import FlaskParser, is_json_request
 
 
 class GiftsJSONProvider(DefaultJSONProvider):
-    """Parse JSON fractions as Decimal so a third decimal is seen, not rounded."""
+    """Writes Decimal as a JSON number, not a string."""
 
-    default = staticmethod(_default)  # type: ignore[assignment]
     sort_keys = False
     ensure_ascii = False
 
-    def loads(self, s: str | bytes, **kwargs: Any) -> Any:
-        kwargs.setdefault("parse_float", decimal.Decimal)
-        return json.loads(s, **kwargs)
+    @staticmethod
+    def default(value: Any) -> Any:
+        if isinstance(value, decimal.Decimal):
+            # NUMERIC(10,2) has at most 12 significant digits, so the float's
+            # shortest repr is exactly the decimal (19.99, never 19.989999...).
+            return float(value)
+        return DefaultJSONProvider.default(value)
+
+
+class ExactJSONParser(FlaskParser):
+    """webargs' Flask parser, reading JSON fractions as Decimal: a third decimal
+    (``19.990000000000001``) is seen and rejected, not rounded away by a float."""
+
+    def _raw_load_json(self, req: flask.Request) -> Any:
+        if not is_json_request(req):
+            return core.missing
+        body = req.get_data(cache=True)
+        try:
+            text = body.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise json.JSONDecodeError(
+                f"Bytes decoding error : {error.reason}", doc="", pos=error.start
+            ) from error
+        return json.loads(text, parse_float=decimal.Decimal)

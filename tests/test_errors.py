@@ -71,7 +71,7 @@ def test_a_body_over_the_limit_is_a_413(database_url_for_tests: str) -> None:
     expect_problem(
         response,
         413,
-        "Request Entity Too Large",
+        "Content Too Large",
         "The request body is larger than the limit.",
     )
 

@@ -37,7 +37,7 @@ GIFT_FIELDS = {
 def problem(status: int, errors: dict[str, Any]) -> dict[str, Any]:
     return {
         "type": "about:blank",
-        "title": "Unprocessable Entity",
+        "title": "Unprocessable Content",
         "status": status,
         "detail": "The request is invalid.",
         "errors": errors,
@@ -122,10 +122,13 @@ def test_price_comes_back_exactly_as_sent(client: FlaskClient, price: float) -> 
     assert json.loads(raw)["price"] == price
 
 
-def test_price_with_three_decimals_is_rejected_not_rounded(client: FlaskClient) -> None:
+@pytest.mark.parametrize("price", ["19.999", "19.990000000000001", "0.001"])
+def test_price_with_three_decimals_is_rejected_not_rounded(
+    client: FlaskClient, price: str
+) -> None:
     response = client.post(
         GIFTS,
-        data='{"name": "Kite", "price": 19.999}',
+        data=f'{{"name": "Kite", "price": {price}}}',
         content_type="application/json",
     )
 

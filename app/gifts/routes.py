@@ -2,15 +2,18 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from werkzeug.datastructures import ETags
 
-from app.errors import problem
+from app.errors import PROBLEM_JSON, ProblemSchema, problem, problem_responses
 from app.gifts import store
 from app.gifts.schemas import (
+    MAX_ID,
     GiftBulkUpdateSchema,
     GiftCreateSchema,
     GiftItemsSchema,
@@ -19,9 +22,17 @@ from app.gifts.schemas import (
     GiftSchema,
     GiftUpdateSchema,
 )
+from app.json import ExactJSONParser
 from app.models import Gift
 
-blp = Blueprint("gifts", __name__, description="Gift ideas and their progress.")
+
+class GiftsBlueprint(Blueprint):
+    """Reads request JSON with exact decimals (see ``ExactJSONParser``)."""
+
+    ARGUMENTS_PARSER = ExactJSONParser()
+
+
+blp = GiftsBlueprint("gifts", __name__, description="Gift ideas and their progress.")
 
 IF_MATCH = {
     "in": "header",
@@ -38,10 +49,29 @@ IF_NONE_MATCH = {
     "description": "Answer 304 if the gift still has this ETag.",
 }
 ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": "Strong ETag."}}
+# The errors any view may answer, and those of a view that reads a JSON body.
+SERVER_ERRORS = problem_responses(500, 503)
+BODY_ERRORS = problem_responses(400, 413, 415, 500, 503)
+
+
+def _problem(status: int, description: str) -> Callable[..., Any]:
+    """Document an error answer peculiar to one view."""
+    return blp.alt_response(
+        status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description
+    )
 
 
 def _etag_headers(gift: Gift) -> dict[str, str]:
     return {"ETag": f'"{gift.etag}"'}
+
+
+def _if_match() -> ETags | None:
+    """The If-Match ETags; None without the header (older clients proceed)."""
+    if "If-Match" not in request.headers:
+        return None
+    # werkzeug reads an empty tag ("") as None: it matches no gift, so drop it.
+    etags = request.if_match
+    return ETags([tag for tag in etags.as_set() if tag], star_tag=etags.star_tag)
 
 
 def _not_found(error: store.NotFound) -> Response:
@@ -69,6 +99,7 @@ def _handle_precondition_failed(error: store.PreconditionFailed) -> Response:
 class Gifts(MethodView):
     @blp.arguments(GiftListArgsSchema, location="query", unknown="raise")
     @blp.response(200, GiftPageSchema)
+    @blp.doc(responses=SERVER_ERRORS)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List gifts, newest first, filtered and sorted, one page at a time"""
         try:
@@ -79,7 +110,7 @@ class Gifts(MethodView):
 
     @blp.arguments(GiftCreateSchema)
     @blp.response(201, GiftSchema, headers=ETAG_HEADER)
-    @blp.alt_response(415, description="The body is not application/json.")
+    @blp.doc(responses=BODY_ERRORS)
     def post(self, fields: dict[str, Any]) -> tuple[Gift, dict[str, str]]:
         """Create a gift"""
         gift = store.create_gift(fields)
@@ -88,18 +119,20 @@ class Gifts(MethodView):
 
     @blp.arguments(GiftBulkUpdateSchema)
     @blp.response(200, GiftItemsSchema)
-    @blp.alt_response(404, description="Some ids do not exist; nothing changed.")
+    @_problem(404, "Some ids do not exist; nothing changed.")
+    @blp.doc(responses=BODY_ERRORS)
     def patch(self, body: dict[str, Any]) -> dict[str, Any]:
         """Apply the same change to many gifts, all or nothing"""
         return {"items": store.bulk_update(body["ids"], body["changes"])}
 
 
-@blp.route("/<int:gift_id>")
+@blp.route(f"/<int(max={MAX_ID}):gift_id>")
 class GiftById(MethodView):
     @blp.doc(parameters=[IF_NONE_MATCH])
     @blp.response(200, GiftSchema, headers=ETAG_HEADER)
     @blp.alt_response(304, description="Not modified since the ETag given.")
-    @blp.alt_response(404, description="No such gift.")
+    @_problem(404, "No such gift.")
+    @blp.doc(responses=SERVER_ERRORS)
     def get(self, gift_id: int) -> Any:
         """Get one gift"""
         gift = store.get_gift(gift_id)
@@ -111,19 +144,19 @@ class GiftById(MethodView):
     @blp.doc(parameters=[IF_MATCH])
     @blp.arguments(GiftUpdateSchema(partial=True))
     @blp.response(200, GiftSchema, headers=ETAG_HEADER)
-    @blp.alt_response(404, description="No such gift.")
-    @blp.alt_response(412, description="The gift changed since that ETag.")
+    @_problem(404, "No such gift.")
+    @_problem(412, "The gift changed since that ETag; nothing changed.")
+    @blp.doc(responses=BODY_ERRORS)
     def patch(self, changes: dict[str, Any], gift_id: int) -> Any:
         """Change some fields of a gift"""
-        if_match = request.if_match if "If-Match" in request.headers else None
-        gift = store.update_gift(gift_id, changes, if_match)
+        gift = store.update_gift(gift_id, changes, _if_match())
         return gift, _etag_headers(gift)
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.response(204)
-    @blp.alt_response(404, description="No such gift.")
-    @blp.alt_response(412, description="The gift changed since that ETag.")
+    @_problem(404, "No such gift.")
+    @_problem(412, "The gift changed since that ETag; nothing changed.")
+    @blp.doc(responses=SERVER_ERRORS)
     def delete(self, gift_id: int) -> None:
         """Delete a gift"""
-        if_match = request.if_match if "If-Match" in request.headers else None
-        store.delete_gift(gift_id, if_match)
+        store.delete_gift(gift_id, _if_match())

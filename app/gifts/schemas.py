@@ -15,6 +15,32 @@ READ_ONLY = frozenset({"id", "created_at", "updated_at"})
 # PATCH: null on these leaves the value as it is (API.md "Partial updates").
 NOT_NULLABLE = ("name", "quantity", "priority", "status", "from_santa")
 BULK_MAX_IDS = 100
+# Ids are INTEGER on PostgreSQL; a larger one names no gift (and overflows
+# SQLite's driver), so it is refused before reaching the database.
+MAX_ID = 2**31 - 1
+
+
+class StorableText(validate.Regexp):
+    """Text both databases can store; other text is refused (422), not a 500.
+
+    No NUL (PostgreSQL text cannot hold it; the pattern documents this rule)
+    and no lone surrogate such as "\\ud800" (valid JSON, but not UTF-8).
+    """
+
+    def __init__(self) -> None:
+        super().__init__(
+            r"^[^\x00]*$", error="Must not contain NUL or unpaired surrogates."
+        )
+
+    def __call__(self, value: str) -> str:
+        try:
+            value.encode()
+        except UnicodeEncodeError as error:
+            raise ma.ValidationError(self._format_error(value)) from error
+        return super().__call__(value)
+
+
+STORABLE_TEXT = StorableText()
 
 
 class StrictBoolean(fields.Boolean):
@@ -55,6 +81,7 @@ class Money(fields.Decimal):
 
     def __init__(self, **kwargs: Any) -> None:
         kwargs.setdefault("validate", validate.Range(min=0, max=MAX_PRICE))
+        kwargs.setdefault("metadata", {"multipleOf": 0.01})
         super().__init__(**kwargs)
 
     def _deserialize(
@@ -81,19 +108,25 @@ class TrimmedString(fields.String):
 def _web_url() -> fields.Url:
     return fields.Url(
         schemes={"http", "https"},
-        validate=validate.Length(max=MAX_URL),
+        validate=[validate.Length(max=MAX_URL), STORABLE_TEXT],
         allow_none=True,
+        # OpenAPI knows "uri", not apispec's "url".
+        metadata={"format": "uri", "pattern": "^[Hh][Tt][Tt][Pp][Ss]?://"},
     )
 
 
 def _text(max_length: int) -> fields.String:
-    return fields.String(validate=validate.Length(max=max_length), allow_none=True)
+    return fields.String(
+        validate=[validate.Length(max=max_length), STORABLE_TEXT], allow_none=True
+    )
 
 
 class GiftCreateSchema(ma.Schema):
     """A new gift: ``name`` is required, everything else has a default."""
 
-    name = TrimmedString(required=True, validate=validate.Length(1, 255))
+    name = TrimmedString(
+        required=True, validate=[validate.Length(1, 255), STORABLE_TEXT]
+    )
     description = _text(MAX_TEXT)
     notes = _text(MAX_TEXT)
     url = _web_url()
@@ -134,7 +167,9 @@ class GiftUpdateSchema(GiftCreateSchema):
     null clears a nullable field and leaves a non-nullable one unchanged.
     """
 
-    name = TrimmedString(allow_none=True, validate=validate.Length(1, 255))
+    name = TrimmedString(
+        allow_none=True, validate=[validate.Length(1, 255), STORABLE_TEXT]
+    )
     quantity = StrictInteger(allow_none=True, validate=validate.Range(1, 10_000))
     priority = fields.String(allow_none=True, validate=validate.OneOf(PRIORITIES))
     status = fields.String(allow_none=True, validate=validate.OneOf(STATUSES))
@@ -153,24 +188,26 @@ class GiftUpdateSchema(GiftCreateSchema):
 
 
 class GiftSchema(ma.Schema):
-    """A gift as the API returns it."""
+    """A gift as the API returns it: every field, always (required documents it)."""
 
-    id = fields.Integer()
-    name = fields.String()
-    description = fields.String(allow_none=True)
-    notes = fields.String(allow_none=True)
-    url = fields.String(allow_none=True)
-    image_url = fields.String(allow_none=True)
-    source = fields.String(allow_none=True)
-    price = fields.Decimal(allow_none=True, metadata={"example": 49.99})
-    sale_price = fields.Decimal(allow_none=True, metadata={"example": 39.99})
-    quantity = fields.Integer()
-    priority = fields.String(metadata={"enum": list(PRIORITIES)})
-    status = fields.String(metadata={"enum": list(STATUSES)})
-    purchase_date = fields.Date(allow_none=True)
-    from_santa = Flag(dump_default=False)
-    created_at = fields.DateTime()
-    updated_at = fields.DateTime()
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    description = fields.String(required=True, allow_none=True)
+    notes = fields.String(required=True, allow_none=True)
+    url = fields.String(required=True, allow_none=True)
+    image_url = fields.String(required=True, allow_none=True)
+    source = fields.String(required=True, allow_none=True)
+    price = fields.Decimal(required=True, allow_none=True, metadata={"example": 49.99})
+    sale_price = fields.Decimal(
+        required=True, allow_none=True, metadata={"example": 39.99}
+    )
+    quantity = fields.Integer(required=True)
+    priority = fields.String(required=True, metadata={"enum": list(PRIORITIES)})
+    status = fields.String(required=True, metadata={"enum": list(STATUSES)})
+    purchase_date = fields.Date(required=True, allow_none=True)
+    from_santa = Flag(required=True, dump_default=False)
+    created_at = fields.DateTime(required=True)
+    updated_at = fields.DateTime(required=True)
 
 
 class GiftPageSchema(ma.Schema):
@@ -185,7 +222,7 @@ class GiftBulkUpdateSchema(ma.Schema):
     """The same change to many gifts, all or nothing."""
 
     ids = fields.List(
-        StrictInteger(validate=validate.Range(min=1)),
+        StrictInteger(validate=validate.Range(min=1, max=MAX_ID)),
         required=True,
         validate=validate.Length(1, BULK_MAX_IDS),
     )
@@ -209,7 +246,7 @@ class GiftListArgsSchema(ma.Schema):
     statuses = fields.List(fields.String(validate=validate.OneOf(STATUSES)))
     priority = fields.List(fields.String(validate=validate.OneOf(PRIORITIES)))
     from_santa = fields.Boolean(truthy={"true"}, falsy={"false"})
-    search = fields.String(validate=validate.Length(min=2, max=255))
+    search = fields.String(validate=[validate.Length(min=2, max=255), STORABLE_TEXT])
     sort = fields.String(
         load_default="recent",
         validate=validate.OneOf(("recent", "price_asc", "price_desc", "name")),

@@ -16,8 +16,10 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import sqlalchemy as sa
+from marshmallow import ValidationError
 
 from app.extensions import db
+from app.gifts.schemas import STORABLE_TEXT
 from app.models import Gift, utcnow
 
 
@@ -175,8 +177,11 @@ def decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
             key = Decimal(key)
         except (InvalidOperation, TypeError) as error:
             raise BadCursor() from error
-    elif column.key == "name" and not isinstance(key, str):
-        raise BadCursor()
+    elif column.key == "name":
+        try:
+            STORABLE_TEXT(key)  # a forged key the database cannot compare
+        except (ValidationError, TypeError, AttributeError) as error:
+            raise BadCursor() from error
     return key, last_id
 
 
