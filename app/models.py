@@ -84,8 +84,3 @@ class Gift(db.Model):  # type: ignore[name-defined,misc]
     updated_at: Mapped[dt.datetime] = mapped_column(
         UTCDateTime, default=utcnow, onupdate=utcnow
     )
-
-    @property
-    def etag(self) -> str:
-        """A strong validator: it changes whenever the gift changes."""
-        return f"{self.id}-{self.version}"

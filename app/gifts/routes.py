@@ -8,6 +8,7 @@ from typing import Any
 from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
+from sqlalchemy.engine import RowMapping
 from werkzeug.datastructures import ETags
 
 from app.errors import PROBLEM_JSON, ProblemSchema, problem, problem_responses
@@ -23,7 +24,6 @@ from app.gifts.schemas import (
     GiftUpdateSchema,
 )
 from app.json import ExactJSONParser
-from app.models import Gift
 
 
 class GiftsBlueprint(Blueprint):
@@ -61,8 +61,8 @@ def _problem(status: int, description: str) -> Callable[..., Any]:
     )
 
 
-def _etag_headers(gift: Gift) -> dict[str, str]:
-    return {"ETag": f'"{gift.etag}"'}
+def _etag_headers(gift: RowMapping) -> dict[str, str]:
+    return {"ETag": f'"{store.etag(gift)}"'}
 
 
 def _if_match() -> ETags | None:
@@ -111,10 +111,10 @@ class Gifts(MethodView):
     @blp.arguments(GiftCreateSchema)
     @blp.response(201, GiftSchema, headers=ETAG_HEADER)
     @blp.doc(responses=BODY_ERRORS)
-    def post(self, fields: dict[str, Any]) -> tuple[Gift, dict[str, str]]:
+    def post(self, fields: dict[str, Any]) -> tuple[RowMapping, dict[str, str]]:
         """Create a gift"""
         gift = store.create_gift(fields)
-        location = url_for("gifts.GiftById", gift_id=gift.id)
+        location = url_for("gifts.GiftById", gift_id=gift["id"])
         return gift, {"Location": location, **_etag_headers(gift)}
 
     @blp.arguments(GiftBulkUpdateSchema)
@@ -137,7 +137,7 @@ class GiftById(MethodView):
         """Get one gift"""
         gift = store.get_gift(gift_id)
         headers = _etag_headers(gift)
-        if request.if_none_match.contains_weak(gift.etag):
+        if request.if_none_match.contains_weak(store.etag(gift)):
             return Response(status=304, headers=headers)
         return gift, headers
 
