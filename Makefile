@@ -11,7 +11,7 @@ export FLASK_APP := wsgi.py
 $(VENV)/.installed: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,postgres]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,postgres,bench]'
 	touch $@
 
 run: $(VENV)/.installed  ## migrate the database, then serve on HOST:PORT with gunicorn
@@ -25,6 +25,9 @@ test: $(VENV)/.installed  ## lint, then the whole suite with branch coverage of 
 
 migrate: $(VENV)/.installed  ## bring the database to the newest migration
 	$(BIN)/flask db upgrade
+
+bench: $(VENV)/.installed  ## req/s against a ceiling app, scaling, memory -> bench/results/ (needs wrk)
+	$(BIN)/python bench/run.py
 
 openapi: $(VENV)/.installed  ## regenerate docs/openapi.json (commit the diff)
 	$(BIN)/python docs/generate_openapi.py

@@ -1,0 +1,340 @@
+"""Where the time of GET one gift and PATCH from_santa goes (not run by make bench).
+
+In-process, through the Flask test client, on SQLite and (if it answers) on a
+fresh PostgreSQL database gifts_bench_<pid>_prof, both seeded like the bench:
+
+1. per-request time of the real endpoints against the ceiling app, and of
+   each layer on its own (the query, ORM against Core, the marshmallow dump,
+   the JSON encoding, the argument parsing), and a few what-ifs done with
+   config overrides only (no pool pre-ping);
+2. cProfile of the endpoint: own time by package and the top functions.
+
+    .venv/bin/python bench/profile_app.py            # prints a report
+    BENCH_PROFILE_HTML=1 ... also writes bench/results/profile-<db>-<case>.html
+                               (pyinstrument, if installed)
+"""
+
+from __future__ import annotations
+
+import cProfile
+import os
+import pstats
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+import warnings
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from app import create_app  # noqa: E402
+from app.extensions import db  # noqa: E402
+from app.gifts import store  # noqa: E402
+from app.gifts.schemas import GiftSchema, GiftUpdateSchema  # noqa: E402
+from app.models import Gift  # noqa: E402
+from bench.ceiling import app as ceiling_app  # noqa: E402
+from bench.run import Postgres, find_postgres, flask_cli  # noqa: E402
+from bench.seed import seed_gifts  # noqa: E402
+
+GIFTS = 10_000
+N = int(os.environ.get("BENCH_PROFILE_N", 1500))
+
+
+def per_call_us(function: Callable[[int], Any], n: int = N) -> float:
+    """Median over 5 batches of the time of one call, in microseconds."""
+    for i in range(min(200, n)):
+        function(i)
+    batches = []
+    size = max(n // 5, 1)
+    for batch in range(5):
+        started = time.perf_counter()
+        for i in range(batch * size, (batch + 1) * size):
+            function(i)
+        batches.append((time.perf_counter() - started) / size)
+    return statistics.median(batches) * 1e6
+
+
+def gift_id(i: int) -> int:
+    return 1 + (i * 7919) % GIFTS
+
+
+def layers(url: str) -> list[tuple[str, float]]:
+    """Per-request cost of each layer, in microseconds."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    client = app.test_client()
+    ceiling = ceiling_app.test_client()
+    table = Gift.__table__
+    rows: list[tuple[str, float]] = []
+
+    def add(label: str, function: Callable[[int], Any]) -> None:
+        rows.append((label, per_call_us(function)))
+
+    add("ceiling app: GET (test client)", lambda i: ceiling.get("/api/v1/gifts/1"))
+    add("GET /api/v1/gifts/<id>", lambda i: client.get(f"/api/v1/gifts/{gift_id(i)}"))
+    flag = {"value": False}
+
+    def patch(i: int) -> Any:
+        flag["value"] = not flag["value"]
+        return client.patch(
+            f"/api/v1/gifts/{gift_id(i)}", json={"from_santa": flag["value"]}
+        )
+
+    add("PATCH /api/v1/gifts/<id> from_santa", patch)
+    with app.app_context():
+
+        def store_get(i: int) -> Any:
+            gift = store.get_gift(gift_id(i))
+            db.session.remove()  # as at the end of each request
+            return gift
+
+        add("  store.get_gift (as the app does it now)", store_get)
+
+        def orm_get(i: int) -> Any:
+            gift = db.session.get(Gift, gift_id(i))
+            db.session.remove()
+            return gift
+
+        add("  ORM: session.get + session.remove", orm_get)
+
+        def core_get(i: int) -> Any:
+            with db.engine.connect() as connection:
+                return (
+                    connection.execute(sa.select(table).where(table.c.id == gift_id(i)))
+                    .mappings()
+                    .one()
+                )
+
+        add("  Core: select(table) on a pooled connection", core_get)
+
+        def store_update(i: int) -> Any:
+            flag["value"] = not flag["value"]
+            gift = store.update_gift(gift_id(i), {"from_santa": flag["value"]})
+            db.session.remove()
+            return gift
+
+        add("  store.update_gift (as the app does it now)", store_update)
+
+        def core_update(i: int) -> Any:
+            flag["value"] = not flag["value"]
+            with db.engine.begin() as connection:
+                return (
+                    connection.execute(
+                        sa.update(table)
+                        .where(table.c.id == gift_id(i))
+                        .values(
+                            from_santa=flag["value"],
+                            version=table.c.version + 1,
+                            updated_at=sa.func.now(),
+                        )
+                        .returning(table)
+                    )
+                    .mappings()
+                    .one()
+                )
+
+        add("  Core: the same UPDATE..RETURNING, commit", core_update)
+        gift = store.get_gift(1)
+        db.session.remove()
+        schema = GiftSchema()
+        add("  marshmallow GiftSchema().dump(gift)", lambda i: schema.dump(gift))
+        dumped = schema.dump(gift)
+        add(
+            "  app.json.dumps(dumped) (GiftsJSONProvider)",
+            lambda i: app.json.dumps(dumped),
+        )
+        add(
+            "  building store.update_gift's statement (no execution)",
+            lambda i: (
+                sa.update(Gift)
+                .where(store._version_condition(gift_id(i), None))
+                .values(store._changes({"from_santa": True}))
+                .returning(Gift)
+                .execution_options(populate_existing=True)
+            ),
+        )
+        update_schema = GiftUpdateSchema(partial=True)
+        add(
+            "  GiftUpdateSchema(partial=True).load",
+            lambda i: update_schema.load({"from_santa": True}),
+        )
+        db.session.remove()
+        db.engine.dispose()
+    if url.startswith("postgresql"):
+        rows += postgres_round_trips(url)
+        no_ping = create_app(
+            {"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": {}}
+        )
+        no_ping_client = no_ping.test_client()
+        add(
+            "what-if: GET without pool_pre_ping",
+            lambda i: no_ping_client.get(f"/api/v1/gifts/{gift_id(i)}"),
+        )
+        with no_ping.app_context():
+            db.engine.dispose()
+    return rows
+
+
+def postgres_round_trips(url: str) -> list[tuple[str, float]]:
+    """The cost of one round trip to the server, and of the bare query."""
+    import psycopg
+
+    from app.config import database_url
+
+    raw = sa.make_url(database_url(url)).set(drivername="postgresql")
+    connection = psycopg.connect(
+        raw.render_as_string(hide_password=False), autocommit=True
+    )
+
+    rows = [
+        (
+            "  psycopg: one round trip (SELECT 1, autocommit)",
+            per_call_us(lambda i: connection.execute("SELECT 1")),
+        ),
+        (
+            "  psycopg: SELECT * FROM gifts WHERE id = %s (autocommit)",
+            per_call_us(
+                lambda i: connection.execute(
+                    "SELECT * FROM gifts WHERE id = %s", (gift_id(i),)
+                ).fetchone()
+            ),
+        ),
+    ]
+    connection.close()
+    return rows
+
+
+def package_of(filename: str, function: str) -> str:
+    if filename == "~":  # a C function: name it by its type or module
+        for name in ("sqlite3", "psycopg", "json", "uuid", "decimal", "datetime"):
+            if name in function:
+                return f"C: {name}"
+        return "C: other builtins"
+    path = Path(filename)
+    parts = path.parts
+    if "site-packages" in parts:
+        return parts[parts.index("site-packages") + 1].split(".")[0]
+    if str(ROOT / "app") in filename:
+        return "app (ours)"
+    if "bench" in parts:
+        return "bench"
+    return "stdlib: " + path.stem
+
+
+def profile(url: str, label: str, request: Callable[[Any, int], Any]) -> str:
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    client = app.test_client()
+    for i in range(200):
+        request(client, i)
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for i in range(N):
+        request(client, i)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    total = sum(row[2] for row in stats.stats.values())  # type: ignore[attr-defined]
+    by_package: dict[str, float] = defaultdict(float)
+    for (filename, _, function), row in stats.stats.items():  # type: ignore[attr-defined]
+        by_package[package_of(filename, function)] += row[2]
+    lines = [f"cProfile, {label}: {total / N * 1e6:.0f} µs/request under the profiler"]
+    lines.append("  own time by package:")
+    for package, seconds in sorted(by_package.items(), key=lambda x: -x[1])[:12]:
+        lines.append(f"    {package:28} {seconds / total:6.1%}")
+    trips = [
+        f"{function} {row[1] / N:.1f}"
+        for (filename, _, function), row in stats.stats.items()  # type: ignore[attr-defined]
+        if "psycopg" in filename
+        and function in ("wait", "execute", "_exec_command", "_check_connection_ok")
+    ]
+    if trips:
+        lines.append("  psycopg calls per request: " + ", ".join(sorted(trips)))
+    lines.append("  top functions by cumulative time (µs/request):")
+    rows = sorted(
+        stats.stats.items(),  # type: ignore[attr-defined]
+        key=lambda item: -item[1][3],
+    )
+    shown = 0
+    for (filename, line, function), row in rows:
+        package = package_of(filename, function)
+        if package.startswith(("werkzeug", "flask ", "stdlib", "C: other")):
+            continue
+        if function in ("<module>", "<lambda>") or package == "bench":
+            continue
+        lines.append(
+            f"    {row[3] / N * 1e6:7.0f}  {package}: {function} "
+            f"({Path(filename).name}:{line})"
+        )
+        shown += 1
+        if shown == 25:
+            break
+    if os.environ.get("BENCH_PROFILE_HTML"):
+        try:
+            from pyinstrument import Profiler
+        except ImportError:
+            pass
+        else:
+            sampler = Profiler(interval=0.0002)
+            sampler.start()
+            for i in range(N):
+                request(client, i)
+            sampler.stop()
+            name = label.replace(" ", "-").replace("/", "")
+            out = ROOT / "bench" / "results" / f"profile-{name}.html"
+            out.write_text(sampler.output_html())
+            lines.append(f"  pyinstrument: {out.relative_to(ROOT)}")
+    with app.app_context():
+        db.engine.dispose()
+    return "\n".join(lines)
+
+
+def get_one(client: Any, i: int) -> Any:
+    return client.get(f"/api/v1/gifts/{gift_id(i)}")
+
+
+def patch_santa(client: Any, i: int) -> Any:
+    return client.patch(f"/api/v1/gifts/{gift_id(i)}", json={"from_santa": i % 2 == 0})
+
+
+def report(url: str, name: str) -> None:
+    flask_cli(url, "db", "upgrade")
+    seed_gifts(url, GIFTS)
+    print(f"\n## {name}: per-request time, in-process (median of 5 batches)\n")
+    rows = layers(url)
+    ceiling = rows[0][1]
+    for label, micros in rows:
+        print(f"  {label:55} {micros:8.0f} µs  ({micros / ceiling:5.1f} × ceiling)")
+    print()
+    print(profile(url, f"{name} GET one", get_one))
+    print()
+    print(profile(url, f"{name} PATCH from_santa", patch_santa))
+
+
+def main() -> None:
+    warnings.filterwarnings("ignore", message="Dialect sqlite.*Decimal")
+    import logging
+
+    logging.disable(logging.INFO)
+    workdir = Path(tempfile.mkdtemp(prefix="gifts-profile-"))
+    postgres: Postgres | None = None
+    try:
+        report(f"sqlite:///{workdir / 'profile.db'}", "SQLite")
+        postgres, why = find_postgres()
+        if postgres is None:
+            print(f"\nPostgreSQL skipped: {why}")
+        else:
+            report(postgres.create(f"gifts_bench_{os.getpid()}_prof"), "PostgreSQL")
+    finally:
+        if postgres is not None:
+            postgres.drop_all()
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,146 @@
+"""Bench data: realistic gifts, inserted in bulk (SQLAlchemy Core executemany).
+
+``seed_gifts`` fills a migrated (head) database for the HTTP benchmark;
+``insert_rows_sql`` is the plain SQL that fills a table at revision 0001 with
+a million rows in one statement, for the migration and listing scaling checks.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import random
+from decimal import Decimal
+from typing import Any
+
+import sqlalchemy as sa
+
+from app.config import database_url
+from app.models import PRIORITIES, STATUSES, Gift
+
+THINGS = (
+    "train set",
+    "puzzle",
+    "scarf",
+    "board game",
+    "telescope",
+    "sketchbook",
+    "headphones",
+    "teddy bear",
+    "cookbook",
+    "kite",
+    "watercolour set",
+    "skateboard",
+    "lego castle",
+    "slippers",
+    "novel",
+    "chess set",
+)
+ADJECTIVES = ("Wooden", "Red", "Cosy", "Giant", "Tiny", "Vintage", "Electric", "Soft")
+SOURCES = ("Grandma", "wish list", "catalogue", "Instagram", None, None)
+WEIGHTS_STATUS = (50, 25, 15, 10)
+WEIGHTS_PRIORITY = (25, 50, 25)
+
+
+def gift_row(rng: random.Random, now: dt.datetime, index: int) -> dict[str, Any]:
+    """One gift as a row of the ``gifts`` table at the newest revision."""
+    name = f"{rng.choice(ADJECTIVES)} {rng.choice(THINGS)} #{index}"
+    price = None
+    if rng.random() > 0.15:  # about 15 % have no price
+        price = Decimal(rng.randint(99, 25_000)) / 100
+    sale_price = None
+    if price is not None and rng.random() < 0.2:
+        sale_price = (price * Decimal("0.8")).quantize(Decimal("0.01"))
+    created = now - dt.timedelta(minutes=rng.randint(0, 60 * 24 * 365))
+    status = rng.choices(STATUSES, WEIGHTS_STATUS)[0]
+    slug = name.lower().replace(" ", "-").replace("#", "")
+    has_url = rng.random() < 0.5
+    return {
+        "name": name,
+        "description": (
+            f"A {name.split(' #')[0].lower()} for the little ones."
+            if rng.random() < 0.4
+            else None
+        ),
+        "notes": "Check the size first." if rng.random() < 0.1 else None,
+        "url": f"https://shop.example.com/p/{slug}" if has_url else None,
+        "image_url": f"https://img.example.com/{slug}.jpg" if has_url else None,
+        "source": rng.choice(SOURCES),
+        "price": price,
+        "sale_price": sale_price,
+        "quantity": rng.choice((1, 1, 1, 2, 3)),
+        "priority": rng.choices(PRIORITIES, WEIGHTS_PRIORITY)[0],
+        "status": status,
+        "purchase_date": (
+            created.date() if status in ("purchased", "received") else None
+        ),
+        "from_santa": rng.random() < 0.3,
+        "version": 1,
+        "created_at": created,
+        "updated_at": created,
+    }
+
+
+def seed_gifts(url: str, count: int, seed: int = 2026) -> tuple[int, int]:
+    """Insert ``count`` gifts in batches of 1 000; return (min id, max id)."""
+    rng = random.Random(seed)
+    now = dt.datetime.now(dt.UTC)
+    engine = sa.create_engine(database_url(url))
+    table = Gift.__table__
+    try:
+        with engine.begin() as connection:
+            for start in range(0, count, 1000):
+                rows = [
+                    gift_row(rng, now, i)
+                    for i in range(start, min(start + 1000, count))
+                ]
+                connection.execute(sa.insert(table), rows)
+        with engine.connect() as connection:
+            low, high = connection.execute(
+                sa.select(sa.func.min(table.c.id), sa.func.max(table.c.id))
+            ).one()
+    finally:
+        engine.dispose()
+    return low, high
+
+
+# One statement, no Python loop: a million rows in a few seconds. Columns of
+# revision 0001 only (no from_santa, no version). Prices: 2 decimals, 1 in 10
+# null, so price_asc pages walk both the priced and the unpriced part.
+_COLUMNS = (
+    "name, description, price, quantity, priority, status, created_at, updated_at"
+)
+
+_SQLITE_ROWS = f"""
+WITH RECURSIVE seq(n) AS (
+    SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < :rows
+)
+INSERT INTO gifts ({_COLUMNS})
+SELECT 'Gift ' || n,
+       CASE WHEN n % 3 = 0 THEN 'A present for the little ones.' END,
+       CASE WHEN n % 10 = 0 THEN NULL ELSE ((n * 7919) % 2500000) / 100.0 END,
+       1 + n % 3,
+       CASE n % 3 WHEN 0 THEN 'low' WHEN 1 THEN 'medium' ELSE 'high' END,
+       CASE n % 4 WHEN 0 THEN 'idea' WHEN 1 THEN 'selected'
+                  WHEN 2 THEN 'purchased' ELSE 'received' END,
+       datetime('2026-01-01', '+' || n || ' seconds'),
+       datetime('2026-01-01', '+' || n || ' seconds')
+FROM seq
+"""
+
+_POSTGRES_ROWS = f"""
+INSERT INTO gifts ({_COLUMNS})
+SELECT 'Gift ' || n,
+       CASE WHEN n % 3 = 0 THEN 'A present for the little ones.' END,
+       CASE WHEN n % 10 = 0 THEN NULL ELSE ((n::bigint * 7919) % 2500000) / 100.0 END,
+       1 + n % 3,
+       (ARRAY['low', 'medium', 'high'])[1 + n % 3]::gift_priority,
+       (ARRAY['idea', 'selected', 'purchased', 'received'])[1 + n % 4]::gift_status,
+       timestamptz '2026-01-01 00:00:00+00' + n * interval '1 second',
+       timestamptz '2026-01-01 00:00:00+00' + n * interval '1 second'
+FROM generate_series(1, :rows) AS n
+"""
+
+
+def insert_rows_sql(dialect: str) -> sa.TextClause:
+    """Plain SQL that appends ``:rows`` gifts (revision 0001 columns)."""
+    return sa.text(_POSTGRES_ROWS if dialect == "postgresql" else _SQLITE_ROWS)

@@ -1,0 +1,58 @@
+-- Shared by the bench scripts (found through LUA_PATH=bench/wrk/?.lua).
+-- Each wrk thread has its own Lua state: setup() numbers the threads so each
+-- seeds its own random stream; init() reads the id range "<low> <high>" given
+-- after `--` on the wrk command line; done() prints one JSON line for run.py.
+local M = {}
+
+local counter = 0
+local threads = {}
+
+function M.setup(thread)
+  counter = counter + 1
+  thread:set("thread_id", counter)
+  table.insert(threads, thread)
+end
+
+function M.init(args)
+  low = tonumber(args[1]) or 1
+  high = tonumber(args[2]) or 10000
+  math.randomseed(os.time() * 1000 + (thread_id or 0) * 7919)
+  -- LuaJIT's first numbers after seeding are poorly spread: skip a few.
+  for _ = 1, 10 do math.random() end
+end
+
+function M.random_id()
+  return math.random(low, high)
+end
+
+local alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
+
+-- Base64url without padding, like app/gifts/store.py encode_cursor.
+function M.b64url(data)
+  local out = {}
+  for i = 1, #data, 3 do
+    local a, b, c = data:byte(i, i + 2)
+    local n = a * 65536 + (b or 0) * 256 + (c or 0)
+    local chars = 2 + (b and 1 or 0) + (c and 1 or 0)
+    for j = 1, chars do
+      local shift = 18 - 6 * (j - 1)
+      local index = math.floor(n / 2 ^ shift) % 64
+      out[#out + 1] = alphabet:sub(index + 1, index + 1)
+    end
+  end
+  return table.concat(out)
+end
+
+function M.done(summary, latency, requests)
+  local e = summary.errors
+  io.write(string.format(
+    'BENCH_JSON {"requests": %d, "duration_us": %d, "bytes": %d, '
+      .. '"non_2xx_3xx": %d, "connect_errors": %d, "read_errors": %d, '
+      .. '"write_errors": %d, "timeouts": %d, "mean_us": %.1f, '
+      .. '"p50_us": %d, "p90_us": %d, "p99_us": %d, "max_us": %d}\n',
+    summary.requests, summary.duration, summary.bytes, e.status, e.connect,
+    e.read, e.write, e.timeout, latency.mean, latency:percentile(50),
+    latency:percentile(90), latency:percentile(99), latency.max))
+end
+
+return M
