@@ -66,4 +66,7 @@ def engine_options(app: Flask) -> dict[str, Any]:
         # Several gunicorn workers share the file: wait for the write lock
         # instead of failing at once.
         return {"connect_args": {"timeout": 30}}
-    return {"pool_pre_ping": True}
+    # No pre-ping: it costs a round trip per request. A connection the server
+    # dropped fails one request with 503 and is replaced; recycling keeps
+    # connections younger than typical idle timeouts.
+    return {"pool_recycle": 300}

@@ -7,6 +7,7 @@ from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
+from sqlalchemy.engine import RowMapping
 
 from app.models import MAX_TEXT, MAX_URL, PRIORITIES, STATUSES
 
@@ -187,7 +188,62 @@ class GiftUpdateSchema(GiftCreateSchema):
         }
 
 
-class GiftSchema(ma.Schema):
+def _isoformat(value: Any) -> Any:
+    return None if value is None else value.isoformat()
+
+
+class RowDumpSchema(ma.Schema):
+    """A dump schema that dumps database rows along a plan made once per schema.
+
+    marshmallow's ``dump`` walks every field through ``get_value`` and
+    ``serialize``, about a microsecond a field: a page of 50 gifts spent more
+    time there than in the database. A row of our own table holds every key, so
+    each field needs only the conversion its type implies, picked here once.
+    Anything else (other objects, hooks, unplanned field types) takes
+    marshmallow's own path; tests check both give the same result.
+    """
+
+    CONVERTERS: dict[type[fields.Field], Any] = {
+        fields.String: None,
+        fields.Integer: None,
+        fields.Decimal: None,  # kept exact; the JSON provider writes a number
+        fields.Date: _isoformat,
+        fields.DateTime: _isoformat,
+        Flag: bool,
+    }
+
+    def _plan(self) -> list[tuple[str, str, Any]] | None:
+        plan = []
+        for name, field in self.dump_fields.items():
+            kind = type(field)
+            if kind not in self.CONVERTERS or getattr(field, "format", None) not in (
+                None,
+                "iso",
+            ):
+                return None
+            converter = self.CONVERTERS[kind]
+            plan.append((field.data_key or name, field.attribute or name, converter))
+        return plan
+
+    def dump(self, obj: Any, *, many: bool | None = None) -> Any:
+        many = self.many if many is None else many
+        rows = obj if many else [obj]
+        plan = self.__dict__.get("_row_plan", False)
+        if plan is False:
+            plan = self.__dict__["_row_plan"] = None if self._hooks else self._plan()
+        if plan is None or not all(isinstance(row, RowMapping) for row in rows):
+            return super().dump(obj, many=many)
+        dumped = [
+            {
+                key: row[attribute] if convert is None else convert(row[attribute])
+                for key, attribute, convert in plan
+            }
+            for row in rows
+        ]
+        return dumped if many else dumped[0]
+
+
+class GiftSchema(RowDumpSchema):
     """A gift as the API returns it: every field, always (required documents it)."""
 
     id = fields.Integer(required=True)

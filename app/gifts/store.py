@@ -15,8 +15,11 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-from collections.abc import Sequence
+import weakref
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
@@ -30,6 +33,9 @@ from app.models import Gift, utcnow
 
 gifts = Gift.__table__
 BY_ID = sa.select(gifts).where(gifts.c.id == sa.bindparam("gift_id"))
+_autocommit_engines: weakref.WeakKeyDictionary[sa.Engine, sa.Engine] = (
+    weakref.WeakKeyDictionary()
+)
 
 
 class NotFound(Exception):
@@ -53,8 +59,29 @@ def etag(gift: RowMapping) -> str:
     return f"{gift['id']}-{gift['version']}"
 
 
+@contextmanager
+def one_statement() -> Iterator[Connection]:
+    """A connection for one atomic statement (and, after it, a diagnosing read).
+
+    On PostgreSQL it runs in autocommit: no BEGIN and COMMIT round trips, which
+    halves the time of a read. SQLite gives each statement its own transaction
+    (pysqlite's autocommit switch costs more than it saves there).
+    """
+    engine = db.engine
+    if engine.dialect.name == "postgresql":
+        if engine not in _autocommit_engines:
+            _autocommit_engines[engine] = engine.execution_options(
+                isolation_level="AUTOCOMMIT"
+            )
+        with _autocommit_engines[engine].connect() as connection:
+            yield connection
+    else:
+        with engine.begin() as connection:
+            yield connection
+
+
 def get_gift(gift_id: int) -> RowMapping:
-    with db.engine.connect() as connection:
+    with one_statement() as connection:
         gift = connection.execute(BY_ID, {"gift_id": gift_id}).mappings().first()
     if gift is None:
         raise NotFound([gift_id])
@@ -68,22 +95,47 @@ def create_gift(fields: dict[str, Any]) -> RowMapping:
         .values(**fields, version=1, created_at=now, updated_at=now)
         .returning(gifts)
     )
-    with db.engine.begin() as connection:
+    with one_statement() as connection:
         return connection.execute(statement).mappings().one()
 
 
-def _version_condition(gift_id: int, if_match: ETags | None) -> Any:
-    """The WHERE clause that makes a write happen only if the ETag still holds."""
-    condition = gifts.c.id == gift_id
+def _versions(gift_id: int, if_match: ETags | None) -> list[int] | None:
+    """The versions an If-Match accepts; None when any version will do."""
     if if_match is None or if_match.star_tag:
-        return condition
+        return None
     prefix = f"{gift_id}-"
-    versions = [
+    return [
         int(tag[len(prefix) :])
         for tag in if_match.as_set()
         if tag.startswith(prefix) and tag[len(prefix) :].isdigit()
     ]
-    return condition & gifts.c.version.in_(versions)
+
+
+def _where(versioned: bool) -> Any:
+    """This gift; if ``versioned``, only while its version is an accepted one."""
+    condition = gifts.c.id == sa.bindparam("gift_id")
+    if versioned:
+        condition &= gifts.c.version.in_(sa.bindparam("versions", expanding=True))
+    return condition
+
+
+@lru_cache(maxsize=512)
+def _update_statement(columns: tuple[str, ...], versioned: bool) -> sa.Update:
+    """UPDATE of just these columns, built once per shape: building and
+    caching-key a statement each request cost more than running it."""
+    values = {
+        name: sa.bindparam(f"set_{name}", type_=gifts.c[name].type) for name in columns
+    }
+    values["updated_at"] = sa.bindparam("set_updated_at", type_=gifts.c.updated_at.type)
+    values["version"] = gifts.c.version + 1
+    return sa.update(gifts).where(_where(versioned)).values(values).returning(gifts)
+
+
+def _parameters(gift_id: int, versions: list[int] | None) -> dict[str, Any]:
+    parameters: dict[str, Any] = {"gift_id": gift_id}
+    if versions is not None:
+        parameters["versions"] = versions
+    return parameters
 
 
 def _write_failed(connection: Connection, gift_id: int) -> Exception:
@@ -105,23 +157,24 @@ def update_gift(
         if if_match is not None and not if_match.contains(etag(gift)):
             raise PreconditionFailed()
         return gift
-    statement = (
-        sa.update(gifts)
-        .where(_version_condition(gift_id, if_match))
-        .values(_changes(changes))
-        .returning(gifts)
-    )
-    with db.engine.begin() as connection:
-        gift = connection.execute(statement).mappings().first()
+    versions = _versions(gift_id, if_match)
+    statement = _update_statement(tuple(sorted(changes)), versions is not None)
+    parameters = _parameters(gift_id, versions)
+    parameters.update({f"set_{name}": value for name, value in changes.items()})
+    parameters["set_updated_at"] = utcnow()
+    with one_statement() as connection:
+        gift = connection.execute(statement, parameters).mappings().first()
         if gift is None:
             raise _write_failed(connection, gift_id)
         return gift
 
 
 def delete_gift(gift_id: int, if_match: ETags | None = None) -> None:
-    statement = sa.delete(gifts).where(_version_condition(gift_id, if_match))
-    with db.engine.begin() as connection:
-        if connection.execute(statement).rowcount == 0:
+    versions = _versions(gift_id, if_match)
+    statement = sa.delete(gifts).where(_where(versions is not None))
+    with one_statement() as connection:
+        result = connection.execute(statement, _parameters(gift_id, versions))
+        if result.rowcount == 0:
             raise _write_failed(connection, gift_id)
 
 
