@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from inspect import iscoroutinefunction
 from typing import Any
 
 from flask import Flask
@@ -14,11 +15,29 @@ from app.gifts.routes import blp as gifts_blp
 from app.json import GiftsJSONProvider
 
 
+class GiftsFlask(Flask):
+    """Flask, remembering which functions are coroutines.
+
+    Flask and each flask-smorest decorator layer ask ``ensure_sync`` about the
+    view on every call; ``inspect.iscoroutinefunction`` then costs about a
+    tenth of a read's time (see ``make bench``). The answer never changes.
+    """
+
+    _is_coroutine: dict[Callable[..., Any], bool] = {}
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        key = getattr(func, "__func__", func)  # views are bound anew per request
+        is_coroutine = self._is_coroutine.get(key)
+        if is_coroutine is None:
+            is_coroutine = self._is_coroutine[key] = iscoroutinefunction(func)
+        return self.async_to_sync(func) if is_coroutine else func
+
+
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings from the environment, then ``overrides`` (tests)."""
     # The only static files are the docs page's, from an installed package, so
     # /docs works offline (no CDN).
-    app = Flask(
+    app = GiftsFlask(
         __name__,
         instance_relative_config=True,
         static_folder=str(swagger_ui_path),
