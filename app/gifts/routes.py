@@ -97,7 +97,8 @@ def _handle_precondition_failed(error: store.PreconditionFailed) -> Response:
 
 @blp.route("")
 class Gifts(MethodView):
-    @blp.arguments(GiftListArgsSchema, location="query", unknown="raise")
+    # Schema instances, not classes: webargs would build a class anew per request.
+    @blp.arguments(GiftListArgsSchema(), location="query", unknown="raise")
     @blp.response(200, GiftPageSchema)
     @blp.doc(responses=SERVER_ERRORS)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
@@ -108,7 +109,7 @@ class Gifts(MethodView):
             abort(422, errors={"cursor": ["Not a cursor of this listing."]})
         return {"items": gifts, "has_more": has_more, "next_cursor": next_cursor}
 
-    @blp.arguments(GiftCreateSchema)
+    @blp.arguments(GiftCreateSchema())
     @blp.response(201, GiftSchema, headers=ETAG_HEADER)
     @blp.doc(responses=BODY_ERRORS)
     def post(self, fields: dict[str, Any]) -> tuple[RowMapping, dict[str, str]]:
@@ -117,7 +118,7 @@ class Gifts(MethodView):
         location = url_for("gifts.GiftById", gift_id=gift["id"])
         return gift, {"Location": location, **_etag_headers(gift)}
 
-    @blp.arguments(GiftBulkUpdateSchema)
+    @blp.arguments(GiftBulkUpdateSchema())
     @blp.response(200, GiftItemsSchema)
     @_problem(404, "Some ids do not exist; nothing changed.")
     @blp.doc(responses=BODY_ERRORS)

@@ -30,6 +30,7 @@ from werkzeug.datastructures import ETags
 from app.extensions import db
 from app.gifts.schemas import STORABLE_TEXT
 from app.models import Gift, utcnow
+from app.sqlite_writers import writer_lock
 
 gifts = Gift.__table__
 BY_ID = sa.select(gifts).where(gifts.c.id == sa.bindparam("gift_id"))
@@ -76,11 +77,18 @@ def autocommit(*, write: bool = False) -> Iterator[Connection]:
         with _autocommit_engines[engine].connect() as connection:
             yield connection
     elif write:
-        with engine.begin() as connection:
+        with transaction() as connection:
             yield connection
     else:
         with engine.connect() as connection:
             yield connection
+
+
+@contextmanager
+def transaction() -> Iterator[Connection]:
+    """A transaction for writes; on SQLite, behind the workers' writer queue."""
+    with writer_lock(db.engine), db.engine.begin() as connection:
+        yield connection
 
 
 def get_gift(gift_id: int) -> RowMapping:
@@ -185,7 +193,7 @@ def bulk_update(ids: list[int], changes: dict[str, Any]) -> list[RowMapping]:
     """The same change to every gift, all or nothing; in the order of ``ids``."""
     ids = list(dict.fromkeys(ids))
     selected = gifts.c.id.in_(ids)
-    with db.engine.begin() as connection:
+    with transaction() as connection:
         if not changes:
             rows = connection.execute(sa.select(gifts).where(selected))
         else:
