@@ -12,6 +12,8 @@ from flask import Flask
 
 MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
 DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
+# PostgreSQL: a second engine on the same database for single statements.
+AUTOCOMMIT_BIND = "autocommit"
 
 
 def database_url(url: str) -> str:
@@ -51,6 +53,16 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
     app.config.setdefault("SQLALCHEMY_ENGINE_OPTIONS", engine_options(app))
+    url = app.config["SQLALCHEMY_DATABASE_URI"]
+    if url.startswith("postgresql"):
+        # Its connections stay in autocommit: no BEGIN, COMMIT, reset or
+        # isolation switch per request (see app.gifts.store.autocommit).
+        app.config.setdefault("SQLALCHEMY_BINDS", {})[AUTOCOMMIT_BIND] = {
+            "url": url,
+            "isolation_level": "AUTOCOMMIT",
+            "pool_reset_on_return": None,
+            "pool_recycle": 300,
+        }
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
     logging.basicConfig(

@@ -70,7 +70,8 @@ def app(database_url_for_tests: str) -> Iterator[Flask]:
                 connection.exec_driver_sql("DELETE FROM sqlite_sequence")
     yield app
     with app.app_context():
-        db.engine.dispose()
+        for engine in db.engines.values():
+            engine.dispose()
 
 
 class ClientResponse(Response):
