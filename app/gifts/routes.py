@@ -74,8 +74,9 @@ def _if_match() -> ETags | None:
     return ETags([tag for tag in etags.as_set() if tag], star_tag=etags.star_tag)
 
 
-def _not_found(error: store.NotFound) -> Response:
-    if len(error.missing_ids) == 1 and request.view_args:
+@blp.errorhandler(store.NotFound)
+def _handle_not_found(error: store.NotFound) -> Response:
+    if request.view_args:  # the URL names one gift
         return problem(404, "No gift with this id.")
     ids = ", ".join(str(gift_id) for gift_id in error.missing_ids)
     return problem(
@@ -83,11 +84,6 @@ def _not_found(error: store.NotFound) -> Response:
         f"No gifts with ids {ids}; nothing was changed.",
         errors={"ids": {str(i): ["No such gift."] for i in error.missing_ids}},
     )
-
-
-@blp.errorhandler(store.NotFound)
-def _handle_not_found(error: store.NotFound) -> Response:
-    return _not_found(error)
 
 
 @blp.errorhandler(store.PreconditionFailed)

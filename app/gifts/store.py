@@ -125,16 +125,30 @@ def _where(versioned: bool) -> Any:
     return condition
 
 
+def _set(columns: tuple[str, ...]) -> dict[str, Any]:
+    """The SET clause of a change of these columns: every change moves
+    ``updated_at`` and the version (and so the ETag)."""
+    values: dict[str, Any] = {
+        name: sa.bindparam(f"set_{name}", type_=gifts.c[name].type)
+        for name in (*columns, "updated_at")
+    }
+    values["version"] = gifts.c.version + 1
+    return values
+
+
+def _set_parameters(changes: dict[str, Any]) -> dict[str, Any]:
+    parameters = {f"set_{name}": value for name, value in changes.items()}
+    parameters["set_updated_at"] = utcnow()
+    return parameters
+
+
 @lru_cache(maxsize=512)
 def _update_statement(columns: tuple[str, ...], versioned: bool) -> sa.Update:
     """UPDATE of just these columns, built once per shape: building and
     caching-key a statement each request cost more than running it."""
-    values = {
-        name: sa.bindparam(f"set_{name}", type_=gifts.c[name].type) for name in columns
-    }
-    values["updated_at"] = sa.bindparam("set_updated_at", type_=gifts.c.updated_at.type)
-    values["version"] = gifts.c.version + 1
-    return sa.update(gifts).where(_where(versioned)).values(values).returning(gifts)
+    return (
+        sa.update(gifts).where(_where(versioned)).values(_set(columns)).returning(gifts)
+    )
 
 
 def _parameters(gift_id: int, versions: list[int] | None) -> dict[str, Any]:
@@ -150,10 +164,6 @@ def _write_failed(connection: Connection, gift_id: int) -> Exception:
     return PreconditionFailed() if exists else NotFound([gift_id])
 
 
-def _changes(changes: dict[str, Any]) -> dict[str, Any]:
-    return {**changes, "version": gifts.c.version + 1, "updated_at": utcnow()}
-
-
 def update_gift(
     gift_id: int, changes: dict[str, Any], if_match: ETags | None = None
 ) -> RowMapping:
@@ -165,9 +175,7 @@ def update_gift(
         return gift
     versions = _versions(gift_id, if_match)
     statement = _update_statement(tuple(sorted(changes)), versions is not None)
-    parameters = _parameters(gift_id, versions)
-    parameters.update({f"set_{name}": value for name, value in changes.items()})
-    parameters["set_updated_at"] = utcnow()
+    parameters = _parameters(gift_id, versions) | _set_parameters(changes)
     with autocommit(write=True) as connection:
         gift = connection.execute(statement, parameters).mappings().first()
         if gift is None:
@@ -202,12 +210,13 @@ def bulk_update(ids: list[int], changes: dict[str, Any]) -> list[RowMapping]:
                     .order_by(gifts.c.id)
                     .with_for_update()
                 )
-            rows = connection.execute(
+            statement = (
                 sa.update(gifts)
                 .where(selected)
-                .values(_changes(changes))
+                .values(_set(tuple(changes)))
                 .returning(gifts)
             )
+            rows = connection.execute(statement, _set_parameters(changes))
         by_id = {gift["id"]: gift for gift in rows.mappings()}
         missing = [gift_id for gift_id in ids if gift_id not in by_id]
         if missing:
