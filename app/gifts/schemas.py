@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import decimal
+from functools import cached_property
 from typing import Any
 
 import marshmallow as ma
@@ -214,25 +215,30 @@ class RowDumpSchema(ma.Schema):
         Flag: bool,
     }
 
-    def _plan(self) -> list[tuple[str, str, Any]] | None:
+    @cached_property
+    def _row_plan(self) -> list[tuple[str, str, Any]] | None:
+        """(output key, row key, conversion) per field; None: marshmallow dumps."""
+        if self._hooks:
+            return None
         plan = []
         for name, field in self.dump_fields.items():
-            kind = type(field)
-            if kind not in self.CONVERTERS or getattr(field, "format", None) not in (
-                None,
-                "iso",
-            ):
+            if type(field) not in self.CONVERTERS or getattr(
+                field, "format", None
+            ) not in (None, "iso"):
                 return None
-            converter = self.CONVERTERS[kind]
-            plan.append((field.data_key or name, field.attribute or name, converter))
+            plan.append(
+                (
+                    field.data_key or name,
+                    field.attribute or name,
+                    self.CONVERTERS[type(field)],
+                )
+            )
         return plan
 
     def dump(self, obj: Any, *, many: bool | None = None) -> Any:
         many = self.many if many is None else many
         rows = obj if many else [obj]
-        plan = self.__dict__.get("_row_plan", False)
-        if plan is False:
-            plan = self.__dict__["_row_plan"] = None if self._hooks else self._plan()
+        plan = self._row_plan
         if plan is None or not all(isinstance(row, RowMapping) for row in rows):
             return super().dump(obj, many=many)
         dumped = [
