@@ -222,17 +222,11 @@ class RowDumpSchema(ma.Schema):
             return None
         plan = []
         for name, field in self.dump_fields.items():
-            if type(field) not in self.CONVERTERS or getattr(
-                field, "format", None
-            ) not in (None, "iso"):
+            iso = getattr(field, "format", None) in (None, "iso")
+            if type(field) not in self.CONVERTERS or not iso:
                 return None
-            plan.append(
-                (
-                    field.data_key or name,
-                    field.attribute or name,
-                    self.CONVERTERS[type(field)],
-                )
-            )
+            convert = self.CONVERTERS[type(field)]
+            plan.append((field.data_key or name, field.attribute or name, convert))
         return plan
 
     def dump(self, obj: Any, *, many: bool | None = None) -> Any:
