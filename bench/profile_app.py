@@ -1,15 +1,18 @@
-"""Where the time of GET one gift and PATCH from_santa goes (not run by make bench).
+"""Where the time of the API's hot paths goes (not run by make bench).
 
 In-process, through the Flask test client, on SQLite and (if it answers) on a
 fresh PostgreSQL database gifts_bench_<pid>_prof, both seeded like the bench:
 
-1. per-request time of the real endpoints against the ceiling app, and of
-   each layer on its own (the query, ORM against Core, the marshmallow dump,
-   the JSON encoding, the argument parsing), and a few what-ifs done with
-   config overrides only (no pool pre-ping);
-2. cProfile of the endpoint: own time by package and the top functions.
+1. per-request time of the ceiling app and of GET one gift, PATCH from_santa
+   and GET a page of 50; then of each layer on its own: the query through
+   app.gifts.store (SQLAlchemy Core; on PostgreSQL on the autocommit bind),
+   the marshmallow dump (GiftSchema), the JSON encoding, the argument parsing;
+   and a few what-ifs (the ORM's session.get, the statement built per request,
+   on PostgreSQL the read in a transaction and bare psycopg);
+2. cProfile of each endpoint: own time by package and the top functions.
 
     .venv/bin/python bench/profile_app.py            # prints a report
+    BENCH_PROFILE_N=200 ...   fewer calls per measure (default 1500)
     BENCH_PROFILE_HTML=1 ... also writes bench/results/profile-<db>-<case>.html
                                (pyinstrument, if installed)
 """
@@ -38,7 +41,12 @@ sys.path.insert(0, str(ROOT))
 from app import create_app  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.gifts import store  # noqa: E402
-from app.gifts.schemas import GiftSchema, GiftUpdateSchema  # noqa: E402
+from app.gifts.schemas import (  # noqa: E402
+    GiftListArgsSchema,
+    GiftPageSchema,
+    GiftSchema,
+    GiftUpdateSchema,
+)
 from app.models import Gift  # noqa: E402
 from bench.ceiling import app as ceiling_app  # noqa: E402
 from bench.run import Postgres, find_postgres, flask_cli  # noqa: E402
@@ -46,6 +54,7 @@ from bench.seed import seed_gifts  # noqa: E402
 
 GIFTS = 10_000
 N = int(os.environ.get("BENCH_PROFILE_N", 1500))
+PAGE_ARGS = {"limit": 50, "sort": "recent"}  # GET /api/v1/gifts?limit=50, loaded
 
 
 def per_call_us(function: Callable[[int], Any], n: int = N) -> float:
@@ -66,123 +75,96 @@ def gift_id(i: int) -> int:
     return 1 + (i * 7919) % GIFTS
 
 
+def get_one(client: Any, i: int) -> Any:
+    return client.get(f"/api/v1/gifts/{gift_id(i)}")
+
+
+def patch_santa(client: Any, i: int) -> Any:
+    return client.patch(f"/api/v1/gifts/{gift_id(i)}", json={"from_santa": i % 2 == 0})
+
+
+def get_page(client: Any, i: int) -> Any:
+    return client.get("/api/v1/gifts?limit=50")
+
+
+ENDPOINTS = {
+    "GET one gift": get_one,
+    "PATCH from_santa": patch_santa,
+    "GET a page of 50": get_page,
+}
+
+
 def layers(url: str) -> list[tuple[str, float]]:
-    """Per-request cost of each layer, in microseconds."""
+    """Per-request cost of each endpoint and of each layer, in microseconds."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     client = app.test_client()
     ceiling = ceiling_app.test_client()
-    table = Gift.__table__
     rows: list[tuple[str, float]] = []
 
     def add(label: str, function: Callable[[int], Any]) -> None:
         rows.append((label, per_call_us(function)))
 
     add("ceiling app: GET (test client)", lambda i: ceiling.get("/api/v1/gifts/1"))
-    add("GET /api/v1/gifts/<id>", lambda i: client.get(f"/api/v1/gifts/{gift_id(i)}"))
-    flag = {"value": False}
+    for label, request in ENDPOINTS.items():
+        response = request(client, 0)
+        assert response.status_code == 200, (label, response.status_code)
+        add(label, lambda i, request=request: request(client, i))
 
-    def patch(i: int) -> Any:
-        flag["value"] = not flag["value"]
-        return client.patch(
-            f"/api/v1/gifts/{gift_id(i)}", json={"from_santa": flag["value"]}
-        )
-
-    add("PATCH /api/v1/gifts/<id> from_santa", patch)
     with app.app_context():
+        add("  query: store.get_gift", lambda i: store.get_gift(gift_id(i)))
+        add(
+            "  query: store.update_gift from_santa",
+            lambda i: store.update_gift(gift_id(i), {"from_santa": i % 2 == 0}),
+        )
+        add("  query: store.list_gifts (50)", lambda i: store.list_gifts(PAGE_ARGS))
 
-        def store_get(i: int) -> Any:
-            gift = store.get_gift(gift_id(i))
-            db.session.remove()  # as at the end of each request
-            return gift
-
-        add("  store.get_gift (as the app does it now)", store_get)
+        gift = store.get_gift(1)
+        items, has_more, cursor = store.list_gifts(PAGE_ARGS)
+        page = {"items": items, "has_more": has_more, "next_cursor": cursor}
+        one_schema, page_schema = GiftSchema(), GiftPageSchema()
+        add("  dump: GiftSchema().dump(gift)", lambda i: one_schema.dump(gift))
+        add("  dump: GiftPageSchema().dump(page)", lambda i: page_schema.dump(page))
+        one_json, page_json = one_schema.dump(gift), page_schema.dump(page)
+        add("  JSON: app.json.dumps(one gift)", lambda i: app.json.dumps(one_json))
+        add("  JSON: app.json.dumps(page)", lambda i: app.json.dumps(page_json))
+        update_schema = GiftUpdateSchema(partial=True)
+        list_schema = GiftListArgsSchema()
+        add(
+            "  args: GiftUpdateSchema(partial=True).load",
+            lambda i: update_schema.load({"from_santa": True}),
+        )
+        add(
+            "  args: GiftListArgsSchema().load(limit=50)",
+            lambda i: list_schema.load({"limit": "50"}),
+        )
 
         def orm_get(i: int) -> Any:
             gift = db.session.get(Gift, gift_id(i))
-            db.session.remove()
+            db.session.remove()  # as at the end of each request
             return gift
 
-        add("  ORM: session.get + session.remove", orm_get)
+        add("what-if: ORM session.get(Gift) + session.remove", orm_get)
+        build = store._update_statement.__wrapped__  # without its lru_cache
+        add(
+            "what-if: build the UPDATE per request (no cache)",
+            lambda i: build(("from_santa",), False),
+        )
+        if url.startswith("postgresql"):
 
-        def core_get(i: int) -> Any:
-            with db.engine.connect() as connection:
-                return (
-                    connection.execute(sa.select(table).where(table.c.id == gift_id(i)))
-                    .mappings()
-                    .one()
-                )
+            def in_transaction(i: int) -> Any:
+                with db.engine.connect() as connection:  # BEGIN .. ROLLBACK
+                    result = connection.execute(store.BY_ID, {"gift_id": gift_id(i)})
+                    return result.mappings().first()
 
-        add("  Core: select(table) on a pooled connection", core_get)
-
-        def store_update(i: int) -> Any:
-            flag["value"] = not flag["value"]
-            gift = store.update_gift(gift_id(i), {"from_santa": flag["value"]})
-            db.session.remove()
-            return gift
-
-        add("  store.update_gift (as the app does it now)", store_update)
-
-        def core_update(i: int) -> Any:
-            flag["value"] = not flag["value"]
-            with db.engine.begin() as connection:
-                return (
-                    connection.execute(
-                        sa.update(table)
-                        .where(table.c.id == gift_id(i))
-                        .values(
-                            from_santa=flag["value"],
-                            version=table.c.version + 1,
-                            updated_at=sa.func.now(),
-                        )
-                        .returning(table)
-                    )
-                    .mappings()
-                    .one()
-                )
-
-        add("  Core: the same UPDATE..RETURNING, commit", core_update)
-        gift = store.get_gift(1)
+            add("what-if: store.BY_ID on db.engine (in a transaction)", in_transaction)
+            rows += psycopg_floor(url)
         db.session.remove()
-        schema = GiftSchema()
-        add("  marshmallow GiftSchema().dump(gift)", lambda i: schema.dump(gift))
-        dumped = schema.dump(gift)
-        add(
-            "  app.json.dumps(dumped) (GiftsJSONProvider)",
-            lambda i: app.json.dumps(dumped),
-        )
-        add(
-            "  building store.update_gift's statement (no execution)",
-            lambda i: (
-                sa.update(Gift)
-                .where(store._version_condition(gift_id(i), None))
-                .values(store._changes({"from_santa": True}))
-                .returning(Gift)
-                .execution_options(populate_existing=True)
-            ),
-        )
-        update_schema = GiftUpdateSchema(partial=True)
-        add(
-            "  GiftUpdateSchema(partial=True).load",
-            lambda i: update_schema.load({"from_santa": True}),
-        )
-        db.session.remove()
-        db.engine.dispose()
-    if url.startswith("postgresql"):
-        rows += postgres_round_trips(url)
-        no_ping = create_app(
-            {"SQLALCHEMY_DATABASE_URI": url, "SQLALCHEMY_ENGINE_OPTIONS": {}}
-        )
-        no_ping_client = no_ping.test_client()
-        add(
-            "what-if: GET without pool_pre_ping",
-            lambda i: no_ping_client.get(f"/api/v1/gifts/{gift_id(i)}"),
-        )
-        with no_ping.app_context():
-            db.engine.dispose()
+        for engine in db.engines.values():
+            engine.dispose()
     return rows
 
 
-def postgres_round_trips(url: str) -> list[tuple[str, float]]:
+def psycopg_floor(url: str) -> list[tuple[str, float]]:
     """The cost of one round trip to the server, and of the bare query."""
     import psycopg
 
@@ -192,14 +174,13 @@ def postgres_round_trips(url: str) -> list[tuple[str, float]]:
     connection = psycopg.connect(
         raw.render_as_string(hide_password=False), autocommit=True
     )
-
     rows = [
         (
-            "  psycopg: one round trip (SELECT 1, autocommit)",
+            "what-if: psycopg SELECT 1 (one round trip, autocommit)",
             per_call_us(lambda i: connection.execute("SELECT 1")),
         ),
         (
-            "  psycopg: SELECT * FROM gifts WHERE id = %s (autocommit)",
+            "what-if: psycopg SELECT * FROM gifts WHERE id = %s",
             per_call_us(
                 lambda i: connection.execute(
                     "SELECT * FROM gifts WHERE id = %s", (gift_id(i),)
@@ -263,7 +244,7 @@ def profile(url: str, label: str, request: Callable[[Any, int], Any]) -> str:
     shown = 0
     for (filename, line, function), row in rows:
         package = package_of(filename, function)
-        if package.startswith(("werkzeug", "flask ", "stdlib", "C: other")):
+        if package.startswith(("werkzeug", "flask/", "stdlib", "C: other")):
             continue
         if function in ("<module>", "<lambda>") or package == "bench":
             continue
@@ -290,16 +271,9 @@ def profile(url: str, label: str, request: Callable[[Any, int], Any]) -> str:
             out.write_text(sampler.output_html())
             lines.append(f"  pyinstrument: {out.relative_to(ROOT)}")
     with app.app_context():
-        db.engine.dispose()
+        for engine in db.engines.values():
+            engine.dispose()
     return "\n".join(lines)
-
-
-def get_one(client: Any, i: int) -> Any:
-    return client.get(f"/api/v1/gifts/{gift_id(i)}")
-
-
-def patch_santa(client: Any, i: int) -> Any:
-    return client.patch(f"/api/v1/gifts/{gift_id(i)}", json={"from_santa": i % 2 == 0})
 
 
 def report(url: str, name: str) -> None:
@@ -310,10 +284,9 @@ def report(url: str, name: str) -> None:
     ceiling = rows[0][1]
     for label, micros in rows:
         print(f"  {label:55} {micros:8.0f} µs  ({micros / ceiling:5.1f} × ceiling)")
-    print()
-    print(profile(url, f"{name} GET one", get_one))
-    print()
-    print(profile(url, f"{name} PATCH from_santa", patch_santa))
+    for label, request in ENDPOINTS.items():
+        print()
+        print(profile(url, f"{name} {label}", request))
 
 
 def main() -> None:
