@@ -33,9 +33,9 @@ import contextlib
 import datetime as dt
 import json
 import logging
-import multiprocessing
 import os
 import platform
+import runpy
 import shlex
 import shutil
 import signal
@@ -179,8 +179,8 @@ def free_port() -> int:
 
 
 def expected_workers() -> int:
-    """What gunicorn.conf.py will start: WEB_CONCURRENCY or 2 x cores + 1."""
-    return int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2 + 1))
+    """What gunicorn.conf.py will start (it reads WEB_CONCURRENCY itself)."""
+    return int(runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"])
 
 
 def children(pid: int) -> list[int]:
