@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import random
+import re
 from http import HTTPStatus
 from typing import Any
 
@@ -18,6 +19,7 @@ from werkzeug.http import HTTP_STATUS_CODES
 log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
+REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 # RFC 9110's names where werkzeug still has the older ones.
 TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
@@ -141,10 +143,14 @@ class ProblemApi(Api):
 
 
 def _assign_request_id() -> None:
-    # A random id, not uuid4: it needs no syscall, and need not be a secret.
-    g.request_id = (
-        request.headers.get("X-Request-ID") or f"{random.getrandbits(128):032x}"
-    )
+    """The caller's X-Request-ID if it is a plain token (it goes into logs and
+    headers), else a new one: random, not uuid4, as it needs no syscall and need
+    not be a secret."""
+    given = request.headers.get("X-Request-ID", "")
+    if REQUEST_ID.fullmatch(given):
+        g.request_id = given
+    else:
+        g.request_id = f"{random.getrandbits(128):032x}"
 
 
 def _require_json_body() -> Response | None:

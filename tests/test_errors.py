@@ -119,6 +119,16 @@ def test_a_crash_is_a_500_without_a_stack_trace_and_is_logged(
     assert "req-42" in caplog.text and "secret internals" in caplog.text
 
 
+@pytest.mark.parametrize("given", ["two words", "x" * 129, "a\tb", "ünïcode"])
+def test_a_request_id_that_is_not_a_plain_token_is_replaced(
+    client: FlaskClient, given: str
+) -> None:
+    response = client.get(GIFTS, headers={"X-Request-ID": given})
+
+    assert response.headers["X-Request-ID"] != given
+    assert len(response.headers["X-Request-ID"]) == 32
+
+
 def test_every_response_carries_a_request_id(client: FlaskClient) -> None:
     assert (
         client.get(GIFTS, headers={"X-Request-ID": "abc"}).headers["X-Request-ID"]
