@@ -16,13 +16,14 @@ from app.json import GiftsJSONProvider
 
 
 class GiftsFlask(Flask):
-    """Flask, remembering which functions are coroutines.
+    """Flask with our JSON provider, remembering which functions are coroutines.
 
     Flask and each flask-smorest decorator layer ask ``ensure_sync`` about the
     view on every call; ``inspect.iscoroutinefunction`` then costs about a
     tenth of a read's time (see ``make bench``). The answer never changes.
     """
 
+    json_provider_class = GiftsJSONProvider
     _is_coroutine: dict[Callable[..., Any], bool] = {}
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
@@ -43,8 +44,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         static_folder=str(swagger_ui_path),
         static_url_path="/docs/static",
     )
-    app.json_provider_class = GiftsJSONProvider
-    app.json = GiftsJSONProvider(app)
     config.load(app, overrides)
 
     db.init_app(app)

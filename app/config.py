@@ -45,7 +45,6 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
         OPENAPI_SWAGGER_UI_URL="/docs/static/",  # served by the app (create_app)
         # No calls to validator.swagger.io: the page must work offline.
         OPENAPI_SWAGGER_UI_CONFIG={"validatorUrl": None},
-        JSON_SORT_KEYS=False,
     )
     if overrides:
         app.config.update(overrides)
