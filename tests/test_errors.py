@@ -27,13 +27,18 @@ def expect_problem(response: Any, status: int, title: str, detail: str) -> None:
     }
 
 
-def test_malformed_json_is_a_400(client: FlaskClient) -> None:
-    response = client.post(
-        GIFTS, data='{"name": "Kite",', content_type="application/json"
-    )
+@pytest.mark.parametrize("body", [b'{"name": "Kite",', b"", b"  ", b'{"name": "\xff"}'])
+@pytest.mark.parametrize("method", ["post", "patch"])
+def test_a_body_that_is_not_json_text_is_a_400(
+    client: FlaskClient, make_gift: Callable[..., Any], method: str, body: bytes
+) -> None:
+    gift = make_gift(name="Kite")
+    url = GIFTS if method == "post" else f"{GIFTS}/{gift['id']}"
+
+    response = getattr(client, method)(url, data=body, content_type="application/json")
 
     expect_problem(response, 400, "Bad Request", "The request body is not valid JSON.")
-    assert client.get(GIFTS).get_json()["items"] == []
+    assert client.get(GIFTS).get_json()["items"] == [gift]
 
 
 @pytest.mark.parametrize(
