@@ -5,12 +5,13 @@ from __future__ import annotations
 import logging
 import random
 import re
+from collections.abc import Callable
 from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
 from flask import Flask, Response, g, jsonify, request
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
@@ -93,6 +94,15 @@ def _flatten(messages: Any) -> dict[str, Any]:
 def problem_responses(*statuses: int) -> dict[int, str]:
     """OpenAPI ``responses`` of a view: the problem documents it may answer."""
     return {status: HTTPStatus(status).name for status in statuses}
+
+
+def problem_response(
+    blp: Blueprint, status: int, description: str
+) -> Callable[..., Any]:
+    """Document an error answer peculiar to one view, as a problem document."""
+    return blp.alt_response(
+        status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description
+    )
 
 
 class ProblemApi(Api):

@@ -12,7 +12,7 @@ from flask import Response, current_app
 from flask_migrate import Config
 from flask_smorest import Blueprint
 
-from app.errors import PROBLEM_JSON, ProblemSchema, problem, problem_responses
+from app.errors import problem, problem_response, problem_responses
 from app.extensions import db
 
 blp = Blueprint("health", __name__, description="Probes for the operator.")
@@ -48,11 +48,8 @@ def healthz() -> dict[str, Any]:
 
 @blp.route("/readyz")
 @blp.response(200, ReadySchema)
-@blp.alt_response(
-    503,
-    schema=ProblemSchema,
-    content_type=PROBLEM_JSON,
-    description="The database is unreachable or not at the newest migration.",
+@problem_response(
+    blp, 503, "The database is unreachable or not at the newest migration."
 )
 @blp.doc(responses=problem_responses(500))
 def readyz() -> dict[str, Any] | Response:

@@ -11,7 +11,7 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy.engine import RowMapping
 from werkzeug.datastructures import ETags
 
-from app.errors import PROBLEM_JSON, ProblemSchema, problem, problem_responses
+from app.errors import problem, problem_response, problem_responses
 from app.gifts import store
 from app.gifts.schemas import (
     MAX_ID,
@@ -55,10 +55,7 @@ BODY_ERRORS = problem_responses(400, 413, 415, 500, 503)
 
 
 def _problem(status: int, description: str) -> Callable[..., Any]:
-    """Document an error answer peculiar to one view."""
-    return blp.alt_response(
-        status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description
-    )
+    return problem_response(blp, status, description)
 
 
 def _etag_headers(gift: RowMapping) -> dict[str, str]:
