@@ -4,43 +4,17 @@ from __future__ import annotations
 
 import datetime as dt
 from decimal import Decimal
-from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
+from app.models.types import UTCDateTime, utcnow
 
 PRIORITIES = ("low", "medium", "high")
 STATUSES = ("idea", "selected", "purchased", "received")
 MAX_TEXT = 10_000
 MAX_URL = 2048
-
-
-def utcnow() -> dt.datetime:
-    return dt.datetime.now(dt.UTC)
-
-
-class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
-    """A timestamp that always comes back timezone-aware in UTC.
-
-    SQLite keeps no zone, so a naive value read back is UTC by construction.
-    """
-
-    impl = sa.DateTime(timezone=True)
-    cache_ok = True
-
-    def process_bind_param(self, value: Any, dialect: sa.Dialect) -> Any:
-        if value is not None and dialect.name == "sqlite":
-            return value.astimezone(dt.UTC).replace(tzinfo=None)
-        return value
-
-    def process_result_value(self, value: Any, dialect: sa.Dialect) -> Any:
-        if value is None:
-            return None
-        if value.tzinfo is None:
-            return value.replace(tzinfo=dt.UTC)
-        return value.astimezone(dt.UTC)
 
 
 class Gift(db.Model):  # type: ignore[name-defined,misc]
