@@ -64,10 +64,12 @@ def app(database_url_for_tests: str) -> Iterator[Flask]:
     with app.app_context():
         with db.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
-                connection.exec_driver_sql("TRUNCATE gifts RESTART IDENTITY")
+                connection.exec_driver_sql(
+                    "TRUNCATE gifts, people, lists RESTART IDENTITY CASCADE"
+                )
             else:
-                connection.exec_driver_sql("DELETE FROM gifts")
-                connection.exec_driver_sql("DELETE FROM sqlite_sequence")
+                for table in ("gifts", "lists", "people", "sqlite_sequence"):
+                    connection.exec_driver_sql(f"DELETE FROM {table}")
     yield app
     with app.app_context():
         for engine in db.engines.values():
