@@ -13,6 +13,8 @@ from app import config, errors, health
 from app.extensions import api, db, migrate
 from app.gifts.routes import blp as gifts_blp
 from app.json import GiftsJSONProvider
+from app.lists.routes import blp as lists_blp
+from app.people.routes import blp as people_blp
 
 
 class GiftsFlask(Flask):
@@ -50,6 +52,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIRECTORY"])
     api.init_app(app)
     api.register_blueprint(gifts_blp, url_prefix="/api/v1/gifts")
+    api.register_blueprint(people_blp, url_prefix="/api/v1/people")
+    api.register_blueprint(lists_blp, url_prefix="/api/v1/lists")
     api.register_blueprint(health.blp)
     errors.init_app(app)
     return app

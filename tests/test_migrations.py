@@ -238,6 +238,21 @@ def test_people_upgrade_adds_tables_and_leaves_gifts_as_they_were(
             assert connection.scalar(sa.text(f"SELECT count(*) FROM {table}")) == 0
 
 
+def test_gifts_from_before_people_read_with_no_recipients_or_lists(
+    migration_app: Flask,
+) -> None:
+    upgrade(revision=BEFORE_PEOPLE)
+    insert_pre_feature_rows()
+    upgrade()
+
+    items = migration_app.test_client().get("/api/v1/gifts").get_json()["items"]
+
+    assert [(g["name"], g["recipient_ids"], g["list_ids"]) for g in items] == [
+        ("Socks", [], []),
+        ("Wooden train set", [], []),
+    ]
+
+
 def test_people_downgrade_drops_the_tables_and_keeps_the_gifts(
     migration_app: Flask,
 ) -> None:

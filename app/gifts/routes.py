@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from sqlalchemy.engine import RowMapping
 from werkzeug.datastructures import ETags
 
 from app.errors import problem, problem_response, problem_responses
@@ -21,6 +20,8 @@ from app.gifts.schemas import (
     GiftListArgsSchema,
     GiftPageSchema,
     GiftSchema,
+    GiftSummaryArgsSchema,
+    GiftSummarySchema,
     GiftUpdateSchema,
 )
 from app.json import ExactJSONParser
@@ -54,11 +55,40 @@ SERVER_ERRORS = problem_responses(500, 503)
 BODY_ERRORS = problem_responses(400, 413, 415, 500, 503)
 
 
+def current_role() -> str:
+    """The role of the member asking: the one place the access rules come in.
+
+    Until members sign in, every request acts as a parent.
+    """
+    return "parent"
+
+
+def visible() -> Any:
+    """The gifts the member asking may see (``store.visible_to``)."""
+    return store.visible_to(current_role())
+
+
+def unknown_ids_problem(error: store.UnknownIds) -> Response:
+    """422 naming each id in the body that names nothing; nothing changed."""
+    named = "; ".join(
+        f"{field} {', '.join(map(str, ids))}"
+        for field, (_, ids) in error.unknown.items()
+    )
+    return problem(
+        422,
+        f"No such {named}; nothing was changed.",
+        errors={
+            field: {str(i): [f"No such {noun}."] for i in ids}
+            for field, (noun, ids) in error.unknown.items()
+        },
+    )
+
+
 def _problem(status: int, description: str) -> Callable[..., Any]:
     return problem_response(blp, status, description)
 
 
-def _etag_headers(gift: RowMapping) -> dict[str, str]:
+def _etag_headers(gift: Mapping[str, Any]) -> dict[str, str]:
     return {"ETag": f'"{store.etag(gift)}"'}
 
 
@@ -83,6 +113,9 @@ def _handle_not_found(error: store.NotFound) -> Response:
     )
 
 
+blp.errorhandler(store.UnknownIds)(unknown_ids_problem)
+
+
 @blp.errorhandler(store.PreconditionFailed)
 def _handle_precondition_failed(error: store.PreconditionFailed) -> Response:
     return problem(412)
@@ -97,7 +130,7 @@ class Gifts(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List gifts, newest first, filtered and sorted, one page at a time"""
         try:
-            gifts, has_more, next_cursor = store.list_gifts(args)
+            gifts, has_more, next_cursor = store.list_gifts(args, visible())
         except store.BadCursor:
             abort(422, errors={"cursor": ["Not a cursor of this listing."]})
         return {"items": gifts, "has_more": has_more, "next_cursor": next_cursor}
@@ -105,7 +138,7 @@ class Gifts(MethodView):
     @blp.arguments(GiftCreateSchema())
     @blp.response(201, GiftSchema, headers=ETAG_HEADER)
     @blp.doc(responses=BODY_ERRORS)
-    def post(self, fields: dict[str, Any]) -> tuple[RowMapping, dict[str, str]]:
+    def post(self, fields: dict[str, Any]) -> tuple[Mapping[str, Any], dict[str, str]]:
         """Create a gift"""
         gift = store.create_gift(fields)
         location = url_for("gifts.GiftById", gift_id=gift["id"])
@@ -117,7 +150,18 @@ class Gifts(MethodView):
     @blp.doc(responses=BODY_ERRORS)
     def patch(self, body: dict[str, Any]) -> dict[str, Any]:
         """Apply the same change to many gifts, all or nothing"""
-        return {"items": store.bulk_update(body["ids"], body["changes"])}
+        items = store.bulk_update(body["ids"], body["changes"], visible())
+        return {"items": items}
+
+
+@blp.route("/summary")
+class GiftSummary(MethodView):
+    @blp.arguments(GiftSummaryArgsSchema(), location="query", unknown="raise")
+    @blp.response(200, GiftSummarySchema)
+    @blp.doc(responses=SERVER_ERRORS)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Count the gifts matching the listing's filters and total their prices"""
+        return store.summarize(args, visible())
 
 
 @blp.route(f"/<int(max={MAX_ID}):gift_id>")

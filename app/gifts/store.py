@@ -23,17 +23,27 @@ from typing import Any
 
 import sqlalchemy as sa
 from marshmallow import ValidationError
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from werkzeug.datastructures import ETags
 
 from app.config import AUTOCOMMIT_BIND
 from app.extensions import db
-from app.gifts.schemas import STORABLE_TEXT
-from app.models import Gift, utcnow
+from app.gifts.schemas import LINK_FIELDS, STATUSES, STORABLE_TEXT, FullRow
+from app.models import Gift, GiftList, Person, gift_lists, gift_recipients, utcnow
 from app.sqlite_writers import writer_lock
 
 gifts = Gift.__table__
+people = Person.__table__
+lists = GiftList.__table__
 BY_ID = sa.select(gifts).where(gifts.c.id == sa.bindparam("gift_id"))
+
+# A gift's link field -> (link table, its column naming the other side, the
+# table that column refers to, what the other side is called in errors).
+LINKS: dict[str, tuple[sa.Table, sa.Column[int], sa.Table, str]] = {
+    "recipient_ids": (gift_recipients, gift_recipients.c.person_id, people, "person"),
+    "list_ids": (gift_lists, gift_lists.c.list_id, lists, "list"),
+}
 
 
 class NotFound(Exception):
@@ -50,6 +60,184 @@ class PreconditionFailed(Exception):
 
 class BadCursor(Exception):
     """A cursor that this API did not hand out (or for another sort)."""
+
+
+class UnknownIds(Exception):
+    """Ids in a body that name nothing: field -> (what it names, the ids)."""
+
+    def __init__(self, unknown: dict[str, tuple[str, list[int]]]) -> None:
+        super().__init__(unknown)
+        self.unknown = unknown
+
+
+def visible_to(role: str) -> sa.ColumnElement[bool]:
+    """The gifts a member of this role may see: a child never sees Santa's.
+
+    Every query that reads gifts takes this clause, so pages, cursors and
+    counts stay right by construction.
+    """
+    if role == "parent":
+        return sa.true()
+    return gifts.c.from_santa.is_(False)
+
+
+# Links (recipients and lists) ------------------------------------------------
+
+
+def with_links(connection: Connection, rows: Sequence[RowMapping]) -> list[FullRow]:
+    """The gifts with their ``recipient_ids`` and ``list_ids``, ascending.
+
+    One query for the links of all of them, whatever their number: a page of
+    50 costs the same two queries as a page of 1.
+    """
+    full = [FullRow(row, recipient_ids=[], list_ids=[]) for row in rows]
+    if not full:
+        return full
+    by_id = {row["id"]: row for row in full}
+    ids = list(by_id)
+    statement = sa.union_all(
+        sa.select(
+            sa.literal("recipient_ids").label("field"),
+            gift_recipients.c.gift_id,
+            gift_recipients.c.person_id.label("other_id"),
+        ).where(gift_recipients.c.gift_id.in_(ids)),
+        sa.select(
+            sa.literal("list_ids").label("field"),
+            gift_lists.c.gift_id,
+            gift_lists.c.list_id.label("other_id"),
+        ).where(gift_lists.c.gift_id.in_(ids)),
+    ).order_by(sa.text("other_id"))
+    for field, gift_id, other_id in connection.execute(statement):
+        by_id[gift_id][field].append(other_id)
+    return full
+
+
+def check_ids(
+    connection: Connection, wanted: dict[str, tuple[sa.Table, str, set[int]]]
+) -> None:
+    """Raise ``UnknownIds`` unless every id names a row of its table.
+
+    On PostgreSQL the rows found are locked against deletion (FOR KEY SHARE)
+    until the transaction ends, so the links about to be written stay valid.
+    """
+    unknown = {}
+    for field, (table, noun, ids) in wanted.items():
+        if not ids:
+            continue
+        found = set(
+            connection.scalars(
+                sa.select(table.c.id)
+                .where(table.c.id.in_(sorted(ids)))
+                .with_for_update(read=True, key_share=True)
+            )
+        )
+        if missing := sorted(ids - found):
+            unknown[field] = (noun, missing)
+    if unknown:
+        raise UnknownIds(unknown)
+
+
+def _link_ids(changes: dict[str, Any]) -> dict[str, tuple[sa.Table, str, set[int]]]:
+    """The ids each link field of ``changes`` (sets and add_ variants) names."""
+    wanted: dict[str, tuple[sa.Table, str, set[int]]] = {}
+    for field, (_, _, table, noun) in LINKS.items():
+        for key in (field, f"add_{field}"):
+            if changes.get(key):
+                wanted[key] = (table, noun, set(changes[key]))
+    return wanted
+
+
+def _insert_ignoring_duplicates(connection: Connection, table: sa.Table) -> Any:
+    insert = (
+        postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    )
+    return insert(table)
+
+
+def add_links(
+    connection: Connection,
+    field: str,
+    gift_ids: Sequence[int],
+    other_ids: Sequence[int],
+) -> None:
+    """Link every gift to every other id; links already there stay as they are."""
+    if not gift_ids or not other_ids:
+        return
+    table, column, other, _ = LINKS[field]
+    pairs = (
+        sa.select(gifts.c.id, other.c.id)
+        .select_from(gifts.join(other, sa.true()))  # every pair: a cross join
+        .where(gifts.c.id.in_(sorted(gift_ids)), other.c.id.in_(sorted(other_ids)))
+    )
+    statement = (
+        _insert_ignoring_duplicates(connection, table)
+        .from_select(["gift_id", column.key], pairs)
+        .on_conflict_do_nothing()
+    )
+    connection.execute(statement)
+
+
+def remove_links(
+    connection: Connection,
+    field: str,
+    gift_ids: Sequence[int],
+    other_ids: Sequence[int] | None,
+    *,
+    keep: bool = False,
+) -> None:
+    """Unlink the gifts from ``other_ids`` (or, with ``keep``, from all but them)."""
+    table, column, _, _ = LINKS[field]
+    condition = table.c.gift_id.in_(sorted(gift_ids))
+    if keep:
+        if other_ids:
+            condition &= column.not_in(sorted(other_ids))
+    else:
+        if not other_ids:
+            return
+        condition &= column.in_(sorted(other_ids))
+    connection.execute(sa.delete(table).where(condition))
+
+
+def apply_link_changes(
+    connection: Connection, gift_ids: Sequence[int], changes: dict[str, Any]
+) -> None:
+    """Replace, add or remove the links ``changes`` names (ids checked already)."""
+    for field in LINK_FIELDS:
+        if changes.get(field) is not None:
+            remove_links(connection, field, gift_ids, changes[field], keep=True)
+            add_links(connection, field, gift_ids, changes[field])
+        if changes.get(f"remove_{field}"):
+            remove_links(connection, field, gift_ids, changes[f"remove_{field}"])
+        if changes.get(f"add_{field}"):
+            add_links(connection, field, gift_ids, changes[f"add_{field}"])
+
+
+def _split(changes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(column changes, link changes) of a change."""
+    columns = {k: v for k, v in changes.items() if k in gifts.c}
+    links = {k: v for k, v in changes.items() if k not in gifts.c}
+    return columns, links
+
+
+def lock_gifts(connection: Connection, selected: Any) -> list[int]:
+    """Lock the gifts ``selected`` picks, in id order (as a bulk change does,
+    so two writers never deadlock); their ids, ascending."""
+    statement = sa.select(gifts.c.id).where(selected).order_by(gifts.c.id)
+    if connection.dialect.name != "sqlite":
+        statement = statement.with_for_update()
+    return list(connection.scalars(statement))
+
+
+def touch_gifts(connection: Connection, selected: Any) -> None:
+    """Move updated_at and the version (ETag) of the gifts ``selected`` picks:
+    gaining or losing a recipient or a list is a change of the gift."""
+    ids = lock_gifts(connection, selected)
+    if ids:
+        connection.execute(
+            sa.update(gifts)
+            .where(gifts.c.id.in_(ids))
+            .values(updated_at=utcnow(), version=gifts.c.version + 1)
+        )
 
 
 def etag(gift: RowMapping) -> str:
@@ -86,23 +274,32 @@ def transaction() -> Iterator[Connection]:
         yield connection
 
 
-def get_gift(gift_id: int) -> RowMapping:
+def get_gift(gift_id: int) -> FullRow:
     with autocommit() as connection:
         gift = connection.execute(BY_ID, {"gift_id": gift_id}).mappings().first()
-    if gift is None:
-        raise NotFound([gift_id])
-    return gift
+        if gift is None:
+            raise NotFound([gift_id])
+        return with_links(connection, [gift])[0]
 
 
-def create_gift(fields: dict[str, Any]) -> RowMapping:
+def create_gift(fields: dict[str, Any]) -> FullRow:
+    """A new gift, with its recipients and lists if ``fields`` name them."""
+    columns, links = _split(fields)
     now = utcnow()
     statement = (
         sa.insert(gifts)
-        .values(**fields, version=1, created_at=now, updated_at=now)
+        .values(**columns, version=1, created_at=now, updated_at=now)
         .returning(gifts)
     )
-    with autocommit(write=True) as connection:
-        return connection.execute(statement).mappings().one()
+    if not any(links.values()):
+        with autocommit(write=True) as connection:
+            gift = connection.execute(statement).mappings().one()
+        return FullRow(gift, recipient_ids=[], list_ids=[])
+    with transaction() as connection:
+        check_ids(connection, _link_ids(links))
+        gift = connection.execute(statement).mappings().one()
+        apply_link_changes(connection, [gift["id"]], links)
+        return with_links(connection, [gift])[0]
 
 
 def _versions(gift_id: int, if_match: ETags | None) -> list[int] | None:
@@ -166,21 +363,30 @@ def _write_failed(connection: Connection, gift_id: int) -> Exception:
 
 def update_gift(
     gift_id: int, changes: dict[str, Any], if_match: ETags | None = None
-) -> RowMapping:
-    """Apply a partial update; only the columns sent are written."""
+) -> FullRow:
+    """Apply a partial update; only the columns (and link sets) sent are written."""
     if not changes:
         gift = get_gift(gift_id)
         if if_match is not None and not if_match.contains(etag(gift)):
             raise PreconditionFailed()
         return gift
+    columns, links = _split(changes)
     versions = _versions(gift_id, if_match)
-    statement = _update_statement(tuple(sorted(changes)), versions is not None)
-    parameters = _parameters(gift_id, versions) | _set_parameters(changes)
-    with autocommit(write=True) as connection:
+    statement = _update_statement(tuple(sorted(columns)), versions is not None)
+    parameters = _parameters(gift_id, versions) | _set_parameters(columns)
+    if not links:
+        with autocommit(write=True) as connection:
+            gift = connection.execute(statement, parameters).mappings().first()
+            if gift is None:
+                raise _write_failed(connection, gift_id)
+            return with_links(connection, [gift])[0]
+    with transaction() as connection:
+        check_ids(connection, _link_ids(links))
         gift = connection.execute(statement, parameters).mappings().first()
         if gift is None:
             raise _write_failed(connection, gift_id)
-        return gift
+        apply_link_changes(connection, [gift_id], links)
+        return with_links(connection, [gift])[0]
 
 
 def delete_gift(gift_id: int, if_match: ETags | None = None) -> None:
@@ -192,11 +398,22 @@ def delete_gift(gift_id: int, if_match: ETags | None = None) -> None:
             raise _write_failed(connection, gift_id)
 
 
-def bulk_update(ids: list[int], changes: dict[str, Any]) -> list[RowMapping]:
-    """The same change to every gift, all or nothing; in the order of ``ids``."""
+def bulk_update(
+    ids: list[int], changes: dict[str, Any], visible: Any = None
+) -> list[FullRow]:
+    """The same change to every gift, all or nothing; in the order of ``ids``.
+
+    Link changes (sets, add_ and remove_) are link rows inserted or deleted
+    after the gifts are locked, so two bulk changes adding different lists to
+    the same gifts both stick.
+    """
     ids = list(dict.fromkeys(ids))
     selected = gifts.c.id.in_(ids)
+    if visible is not None:
+        selected &= visible
+    columns, links = _split(changes)
     with transaction() as connection:
+        check_ids(connection, _link_ids(links))
         if not changes:
             rows = connection.execute(sa.select(gifts).where(selected))
         else:
@@ -213,15 +430,19 @@ def bulk_update(ids: list[int], changes: dict[str, Any]) -> list[RowMapping]:
             statement = (
                 sa.update(gifts)
                 .where(selected)
-                .values(_set(tuple(changes)))
+                .values(_set(tuple(columns)))
                 .returning(gifts)
             )
-            rows = connection.execute(statement, _set_parameters(changes))
+            rows = connection.execute(statement, _set_parameters(columns))
         by_id = {gift["id"]: gift for gift in rows.mappings()}
         missing = [gift_id for gift_id in ids if gift_id not in by_id]
         if missing:
             raise NotFound(missing)  # leaving the block rolls the change back
-    return [by_id[gift_id] for gift_id in ids]
+        apply_link_changes(connection, ids, links)
+        full = {
+            gift["id"]: gift for gift in with_links(connection, list(by_id.values()))
+        }
+    return [full[gift_id] for gift_id in ids]
 
 
 # Listing ---------------------------------------------------------------------
@@ -279,6 +500,11 @@ def _filters(args: dict[str, Any]) -> list[Any]:
         filters.append(gifts.c.from_santa.is_(args["from_santa"]))
     if args.get("search"):
         filters.append(gifts.c.name.icontains(args["search"], autoescape=True))
+    for field, (table, column, _, _) in LINKS.items():
+        key = "person_ids" if field == "recipient_ids" else field
+        if args.get(key):
+            linked = sa.select(table.c.gift_id).where(column.in_(args[key]))
+            filters.append(gifts.c.id.in_(linked))
     return filters
 
 
@@ -289,7 +515,9 @@ def _page(
     return list(connection.execute(statement).mappings())
 
 
-def list_gifts(args: dict[str, Any]) -> tuple[list[RowMapping], bool, str | None]:
+def list_gifts(
+    args: dict[str, Any], visible: Any = None
+) -> tuple[list[FullRow], bool, str | None]:
     """One page: (gifts, has_more, next_cursor). Keyset pagination, so a page
     deep in the table costs what the first one costs."""
     sort, limit = args["sort"], args["limit"]
@@ -298,6 +526,8 @@ def list_gifts(args: dict[str, Any]) -> tuple[list[RowMapping], bool, str | None
     if args.get("cursor"):
         key, last_id = decode_cursor(sort, args["cursor"])
     where = _filters(args)
+    if visible is not None:
+        where.append(visible)
     id_order = gifts.c.id.desc() if descending else gifts.c.id.asc()
 
     def after(*columns: Any) -> list[Any]:
@@ -330,7 +560,48 @@ def list_gifts(args: dict[str, Any]) -> tuple[list[RowMapping], bool, str | None
                 rows += _page(
                     connection, where + unpriced, [id_order], limit + 1 - len(rows)
                 )
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor(sort, rows[-1]) if has_more else None
-    return rows, has_more, next_cursor
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = encode_cursor(sort, rows[-1]) if has_more else None
+        return with_links(connection, rows), has_more, next_cursor
+
+
+def summarize(args: dict[str, Any], visible: Any = None) -> dict[str, Any]:
+    """Counts by status and from Santa, and the exact sum of price x quantity,
+    of the gifts matching the listing's filters: one grouped query."""
+    where = _filters(args)
+    if visible is not None:
+        where.append(visible)
+    with autocommit() as connection:
+        if connection.dialect.name == "sqlite":
+            # SQLite keeps NUMERIC as a float: sum whole cents (exact integers).
+            cents = sa.cast(sa.func.round(gifts.c.price * 100), sa.BigInteger)
+            amount = sa.func.sum(cents * gifts.c.quantity)
+        else:
+            amount = sa.func.sum(gifts.c.price * gifts.c.quantity)
+        statement = (
+            sa.select(
+                gifts.c.status,
+                sa.func.count(),
+                sa.func.count().filter(gifts.c.from_santa.is_(True)),
+                amount,
+            )
+            .where(*where)
+            .group_by(gifts.c.status)
+        )
+        rows = connection.execute(statement).all()
+    by_status = dict.fromkeys(STATUSES, 0)
+    santa, total = 0, Decimal(0)
+    for status, count, from_santa, price_total in rows:
+        by_status[status] = count
+        santa += from_santa
+        if price_total is not None:
+            if connection.dialect.name == "sqlite":
+                price_total = Decimal(price_total) / 100
+            total += Decimal(price_total)
+    return {
+        "total": sum(by_status.values()),
+        "by_status": by_status,
+        "from_santa": santa,
+        "price_total": total.quantize(Decimal("0.01")),
+    }
