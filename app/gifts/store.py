@@ -490,7 +490,28 @@ def decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
     return key, last_id
 
 
-def _filters(args: dict[str, Any]) -> list[Any]:
+# Listing filter parameter -> the link field it filters on.
+LINK_FILTERS = {"person_ids": "recipient_ids", "list_ids": "list_ids"}
+
+
+def _driving_link(args: dict[str, Any]) -> tuple[str, int] | None:
+    """The one (filter, id) a newest-first page may walk the link index by.
+
+    With a single person or list to match, the page reads that id's links in
+    gift id order and joins their gifts: it costs a page's worth of index
+    entries however large or sparse the list (a semi-join instead reads every
+    link of the list, or every gift down to the page).
+    """
+    given = [key for key in LINK_FILTERS if args.get(key)]
+    if not given:
+        return None
+    key = given[0]
+    if len(set(args[key])) != 1:
+        return None
+    return key, args[key][0]
+
+
+def _filters(args: dict[str, Any], skip: str | None = None) -> list[Any]:
     filters = []
     if args.get("statuses"):
         filters.append(gifts.c.status.in_(args["statuses"]))
@@ -500,9 +521,9 @@ def _filters(args: dict[str, Any]) -> list[Any]:
         filters.append(gifts.c.from_santa.is_(args["from_santa"]))
     if args.get("search"):
         filters.append(gifts.c.name.icontains(args["search"], autoescape=True))
-    for field, (table, column, _, _) in LINKS.items():
-        key = "person_ids" if field == "recipient_ids" else field
-        if args.get(key):
+    for key, field in LINK_FILTERS.items():
+        if args.get(key) and key != skip:
+            table, column, _, _ = LINKS[field]
             linked = sa.select(table.c.gift_id).where(column.in_(args[key]))
             filters.append(gifts.c.id.in_(linked))
     return filters
@@ -540,8 +561,24 @@ def list_gifts(
         bound = sa.tuple_(sa.literal(key, columns[0].type), sa.literal(last_id))
         return [row < bound if descending else row > bound]
 
+    driver = _driving_link(args) if column is None else None
     with autocommit() as connection:
-        if column is None:
+        if driver is not None:
+            key, other_id = driver
+            table, other, _, _ = LINKS[LINK_FILTERS[key]]
+            where = _filters(args, skip=key) + ([] if visible is None else [visible])
+            where.append(other == other_id)
+            if last_id is not None:
+                where.append(table.c.gift_id < last_id)
+            statement = (
+                sa.select(gifts)
+                .select_from(table.join(gifts, gifts.c.id == table.c.gift_id))
+                .where(*where)
+                .order_by(table.c.gift_id.desc())
+                .limit(limit + 1)
+            )
+            rows = list(connection.execute(statement).mappings())
+        elif column is None:
             rows = _page(connection, where + after(), [id_order], limit + 1)
         elif column.key == "name":
             order = [column.asc(), id_order]
