@@ -61,7 +61,8 @@ def migration_app(empty_database_url: str) -> Iterator[Flask]:
     app = make_app(empty_database_url)
     with app.app_context():
         yield app
-        db.engine.dispose()
+        for engine in db.engines.values():  # API requests use the autocommit bind
+            engine.dispose()
 
 
 def insert_pre_feature_rows() -> None:

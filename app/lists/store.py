@@ -101,10 +101,11 @@ def update_list(
     list_id: int, changes: dict[str, Any], if_match: ETags | None, visible: Any
 ) -> RowMapping:
     with transaction() as connection:
+        # The person first, as everywhere: people, then lists, then gifts.
+        _check_person(connection, changes)
         gift_list = _lock(connection, list_id, if_match, visible)
         if not changes:
             return gift_list
-        _check_person(connection, changes)
         connection.execute(
             sa.update(lists)
             .where(lists.c.id == list_id)
