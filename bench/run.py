@@ -1069,6 +1069,16 @@ def markdown(results: dict) -> str:
             )
         row("listing price_asc: end of priced part/first",
             lambda x: x["listing"]["price_asc_end_of_priced_over_first"])  # fmt: skip
+        for page in ("first", "last"):
+            row(
+                f"listing by a list (1 in 20 gifts): {page} page of {big}",
+                lambda x, p=page: x["listing"][f"list_{p}"]["median_ms"],
+            )
+            row(
+                f"listing by a list: {page} page/unfiltered first",
+                lambda x, p=page: x["listing"][f"list_{p}_over_unfiltered_first"],
+                "≤ 1.5",
+            )
     lines += [
         "",
         "| server | workers | peak RSS per worker (VmHWM, MiB) | max |",

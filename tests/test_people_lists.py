@@ -231,3 +231,17 @@ def test_deleting_a_list_keeps_its_gifts_and_changes_them(
     assert after.get_json()["list_ids"] == [keep["id"]]
     assert after.headers["ETag"] != gift.headers["ETag"]
     assert client.get(f"{GIFTS}/{untouched['id']}").get_json() == untouched
+
+
+def test_a_list_patched_to_an_unknown_person_is_422_and_unchanged(
+    client: FlaskClient,
+) -> None:
+    made = make(client, LISTS, name="L")
+
+    response = client.patch(
+        f"{LISTS}/{made['id']}", json={"person_id": 12, "name": "M"}
+    )
+
+    assert response.status_code == 422
+    assert response.get_json()["errors"] == {"person_id": {"12": ["No such person."]}}
+    assert client.get(f"{LISTS}/{made['id']}").get_json() == made

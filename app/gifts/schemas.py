@@ -225,11 +225,6 @@ class GiftUpdateSchema(GiftCreateSchema):
         }
 
 
-class FullRow(dict[str, Any]):
-    """A gift row with its link ids: like a RowMapping, it holds every key its
-    dump schema reads, so the planned dump may read it."""
-
-
 def _isoformat(value: Any) -> Any:
     return None if value is None else value.isoformat()
 
@@ -260,8 +255,8 @@ class RowDumpSchema(ma.Schema):
     @cached_property
     def _row_plan(self) -> list[tuple[str, str, Any]] | None:
         """(output key, row key, conversion) per field; None: marshmallow dumps."""
-        if self._hooks:
-            return None
+        if self._hooks["pre_dump"] or self._hooks["post_dump"]:
+            return None  # load hooks (marshmallow-sqlalchemy's) do not matter
         plan = []
         for name, field in self.dump_fields.items():
             iso = getattr(field, "format", None) in (None, "iso")
@@ -275,9 +270,7 @@ class RowDumpSchema(ma.Schema):
         many = self.many if many is None else many
         rows = obj if many else [obj]
         plan = self._row_plan
-        if plan is None or not all(
-            isinstance(row, RowMapping | FullRow) for row in rows
-        ):
+        if plan is None or not all(isinstance(row, RowMapping) for row in rows):
             return super().dump(obj, many=many)
         dumped = [
             {

@@ -29,14 +29,13 @@ from werkzeug.datastructures import ETags
 
 from app.config import AUTOCOMMIT_BIND
 from app.extensions import db
-from app.gifts.schemas import LINK_FIELDS, STATUSES, STORABLE_TEXT, FullRow
+from app.gifts.schemas import LINK_FIELDS, STATUSES, STORABLE_TEXT
 from app.models import Gift, GiftList, Person, gift_lists, gift_recipients, utcnow
 from app.sqlite_writers import writer_lock
 
 gifts = Gift.__table__
 people = Person.__table__
 lists = GiftList.__table__
-BY_ID = sa.select(gifts).where(gifts.c.id == sa.bindparam("gift_id"))
 
 # A gift's link field -> (link table, its column naming the other side, the
 # table that column refers to, what the other side is called in errors).
@@ -84,32 +83,57 @@ def visible_to(role: str) -> sa.ColumnElement[bool]:
 # Links (recipients and lists) ------------------------------------------------
 
 
-def with_links(connection: Connection, rows: Sequence[RowMapping]) -> list[FullRow]:
-    """The gifts with their ``recipient_ids`` and ``list_ids``, ascending.
+class LinkedIds(sa.types.TypeDecorator[list[int]]):
+    """Ids aggregated by ``link_columns``, read back as a list: PostgreSQL
+    answers an array, SQLite a comma-separated string (or NULL for none)."""
 
-    One query for the links of all of them, whatever their number: a page of
-    50 costs the same two queries as a page of 1.
+    impl = sa.String
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> list[int]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [int(part) for part in value.split(",")]
+        return list(value)
+
+
+@lru_cache(maxsize=4)
+def link_columns(dialect: str) -> tuple[sa.ColumnElement[Any], ...]:
+    """``recipient_ids`` and ``list_ids`` as columns of any query of gifts.
+
+    Each is a correlated subquery on its link table's primary key, so a
+    gift, a page of 50 or an INSERT/UPDATE ... RETURNING reads its links in
+    the same statement: no query per gift, and no second query either (a
+    second query made a GET of one gift about a quarter slower).
     """
-    full = [FullRow(row, recipient_ids=[], list_ids=[]) for row in rows]
-    if not full:
-        return full
-    by_id = {row["id"]: row for row in full}
-    ids = list(by_id)
-    statement = sa.union_all(
-        sa.select(
-            sa.literal("recipient_ids").label("field"),
-            gift_recipients.c.gift_id,
-            gift_recipients.c.person_id.label("other_id"),
-        ).where(gift_recipients.c.gift_id.in_(ids)),
-        sa.select(
-            sa.literal("list_ids").label("field"),
-            gift_lists.c.gift_id,
-            gift_lists.c.list_id.label("other_id"),
-        ).where(gift_lists.c.gift_id.in_(ids)),
-    ).order_by(sa.text("other_id"))
-    for field, gift_id, other_id in connection.execute(statement):
-        by_id[gift_id][field].append(other_id)
-    return full
+    columns = []
+    for field, (table, column, _, _) in LINKS.items():
+        ids = (
+            f"SELECT {column.name} FROM {table.name}"
+            f" WHERE {table.name}.gift_id = gifts.id ORDER BY {column.name}"
+        )
+        if dialect == "postgresql":
+            sql = f"ARRAY({ids})"
+        else:  # group_concat keeps the subquery's order
+            sql = f"(SELECT group_concat({column.name}) FROM ({ids}))"
+        columns.append(sa.literal_column(sql, LinkedIds()).label(field))
+    return tuple(columns)
+
+
+def with_links(connection: Connection, ids: Sequence[int]) -> dict[int, RowMapping]:
+    """The gifts of these ids, with their links, by id (after a link change)."""
+    statement = sa.select(gifts, *link_columns(connection.dialect.name)).where(
+        gifts.c.id.in_(ids)
+    )
+    return {row["id"]: row for row in connection.execute(statement).mappings()}
+
+
+@lru_cache(maxsize=4)
+def _by_id(dialect: str) -> sa.Select[Any]:
+    return sa.select(gifts, *link_columns(dialect)).where(
+        gifts.c.id == sa.bindparam("gift_id")
+    )
 
 
 def check_ids(
@@ -274,32 +298,34 @@ def transaction() -> Iterator[Connection]:
         yield connection
 
 
-def get_gift(gift_id: int) -> FullRow:
+def get_gift(gift_id: int) -> RowMapping:
     with autocommit() as connection:
-        gift = connection.execute(BY_ID, {"gift_id": gift_id}).mappings().first()
-        if gift is None:
-            raise NotFound([gift_id])
-        return with_links(connection, [gift])[0]
+        statement = _by_id(connection.dialect.name)
+        gift = connection.execute(statement, {"gift_id": gift_id}).mappings().first()
+    if gift is None:
+        raise NotFound([gift_id])
+    return gift
 
 
-def create_gift(fields: dict[str, Any]) -> FullRow:
+def create_gift(fields: dict[str, Any]) -> RowMapping:
     """A new gift, with its recipients and lists if ``fields`` name them."""
     columns, links = _split(fields)
     now = utcnow()
-    statement = (
-        sa.insert(gifts)
-        .values(**columns, version=1, created_at=now, updated_at=now)
-        .returning(gifts)
+    statement = sa.insert(gifts).values(
+        **columns, version=1, created_at=now, updated_at=now
     )
     if not any(links.values()):
         with autocommit(write=True) as connection:
-            gift = connection.execute(statement).mappings().one()
-        return FullRow(gift, recipient_ids=[], list_ids=[])
+            read = link_columns(connection.dialect.name)
+            return (
+                connection.execute(statement.returning(gifts, *read)).mappings().one()
+            )
+    statement = statement.returning(gifts.c.id)
     with transaction() as connection:
         check_ids(connection, _link_ids(links))
-        gift = connection.execute(statement).mappings().one()
-        apply_link_changes(connection, [gift["id"]], links)
-        return with_links(connection, [gift])[0]
+        gift_id = connection.execute(statement).scalar_one()
+        apply_link_changes(connection, [gift_id], links)
+        return with_links(connection, [gift_id])[gift_id]
 
 
 def _versions(gift_id: int, if_match: ETags | None) -> list[int] | None:
@@ -340,11 +366,16 @@ def _set_parameters(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=512)
-def _update_statement(columns: tuple[str, ...], versioned: bool) -> sa.Update:
+def _update_statement(
+    columns: tuple[str, ...], versioned: bool, dialect: str
+) -> sa.Update:
     """UPDATE of just these columns, built once per shape: building and
     caching-key a statement each request cost more than running it."""
     return (
-        sa.update(gifts).where(_where(versioned)).values(_set(columns)).returning(gifts)
+        sa.update(gifts)
+        .where(_where(versioned))
+        .values(_set(columns))
+        .returning(gifts, *link_columns(dialect))
     )
 
 
@@ -363,7 +394,7 @@ def _write_failed(connection: Connection, gift_id: int) -> Exception:
 
 def update_gift(
     gift_id: int, changes: dict[str, Any], if_match: ETags | None = None
-) -> FullRow:
+) -> RowMapping:
     """Apply a partial update; only the columns (and link sets) sent are written."""
     if not changes:
         gift = get_gift(gift_id)
@@ -372,21 +403,23 @@ def update_gift(
         return gift
     columns, links = _split(changes)
     versions = _versions(gift_id, if_match)
-    statement = _update_statement(tuple(sorted(columns)), versions is not None)
+    shape = (tuple(sorted(columns)), versions is not None)
     parameters = _parameters(gift_id, versions) | _set_parameters(columns)
     if not links:
         with autocommit(write=True) as connection:
+            statement = _update_statement(*shape, connection.dialect.name)
             gift = connection.execute(statement, parameters).mappings().first()
             if gift is None:
                 raise _write_failed(connection, gift_id)
-            return with_links(connection, [gift])[0]
+            return gift
     with transaction() as connection:
         check_ids(connection, _link_ids(links))
+        statement = _update_statement(*shape, connection.dialect.name)
         gift = connection.execute(statement, parameters).mappings().first()
         if gift is None:
             raise _write_failed(connection, gift_id)
         apply_link_changes(connection, [gift_id], links)
-        return with_links(connection, [gift])[0]
+        return with_links(connection, [gift_id])[gift_id]
 
 
 def delete_gift(gift_id: int, if_match: ETags | None = None) -> None:
@@ -400,7 +433,7 @@ def delete_gift(gift_id: int, if_match: ETags | None = None) -> None:
 
 def bulk_update(
     ids: list[int], changes: dict[str, Any], visible: Any = None
-) -> list[FullRow]:
+) -> list[RowMapping]:
     """The same change to every gift, all or nothing; in the order of ``ids``.
 
     Link changes (sets, add_ and remove_) are link rows inserted or deleted
@@ -414,8 +447,9 @@ def bulk_update(
     columns, links = _split(changes)
     with transaction() as connection:
         check_ids(connection, _link_ids(links))
+        read = (gifts, *link_columns(connection.dialect.name))
         if not changes:
-            rows = connection.execute(sa.select(gifts).where(selected))
+            rows = connection.execute(sa.select(*read).where(selected))
         else:
             if connection.dialect.name != "sqlite":
                 # Lock the rows in id order first: an UPDATE locks them in scan
@@ -431,18 +465,17 @@ def bulk_update(
                 sa.update(gifts)
                 .where(selected)
                 .values(_set(tuple(columns)))
-                .returning(gifts)
+                .returning(*read)
             )
             rows = connection.execute(statement, _set_parameters(columns))
         by_id = {gift["id"]: gift for gift in rows.mappings()}
         missing = [gift_id for gift_id in ids if gift_id not in by_id]
         if missing:
             raise NotFound(missing)  # leaving the block rolls the change back
-        apply_link_changes(connection, ids, links)
-        full = {
-            gift["id"]: gift for gift in with_links(connection, list(by_id.values()))
-        }
-    return [full[gift_id] for gift_id in ids]
+        if links:
+            apply_link_changes(connection, ids, links)
+            by_id = with_links(connection, ids)
+    return [by_id[gift_id] for gift_id in ids]
 
 
 # Listing ---------------------------------------------------------------------
@@ -532,13 +565,14 @@ def _filters(args: dict[str, Any], skip: str | None = None) -> list[Any]:
 def _page(
     connection: Connection, where: list[Any], order: list[Any], limit: int
 ) -> list[RowMapping]:
-    statement = sa.select(gifts).where(*where).order_by(*order).limit(limit)
+    read = (gifts, *link_columns(connection.dialect.name))
+    statement = sa.select(*read).where(*where).order_by(*order).limit(limit)
     return list(connection.execute(statement).mappings())
 
 
 def list_gifts(
     args: dict[str, Any], visible: Any = None
-) -> tuple[list[FullRow], bool, str | None]:
+) -> tuple[list[RowMapping], bool, str | None]:
     """One page: (gifts, has_more, next_cursor). Keyset pagination, so a page
     deep in the table costs what the first one costs."""
     sort, limit = args["sort"], args["limit"]
@@ -571,7 +605,7 @@ def list_gifts(
             if last_id is not None:
                 where.append(table.c.gift_id < last_id)
             statement = (
-                sa.select(gifts)
+                sa.select(gifts, *link_columns(connection.dialect.name))
                 .select_from(table.join(gifts, gifts.c.id == table.c.gift_id))
                 .where(*where)
                 .order_by(table.c.gift_id.desc())
@@ -600,7 +634,7 @@ def list_gifts(
         has_more = len(rows) > limit
         rows = rows[:limit]
         next_cursor = encode_cursor(sort, rows[-1]) if has_more else None
-        return with_links(connection, rows), has_more, next_cursor
+    return rows, has_more, next_cursor
 
 
 def summarize(args: dict[str, Any], visible: Any = None) -> dict[str, Any]:
