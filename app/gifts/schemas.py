@@ -283,22 +283,14 @@ class RowDumpSchema(ma.Schema):
 
 
 class DumpConverter(ModelConverter):
-    """Response fields from model columns: every field always present
-    (``required`` documents it), enums as strings listing their values, and
-    booleans never null."""
+    """Response field types from column types: enums as strings (their values
+    listed by ``ModelDumpSchema``), booleans never null."""
 
     SQLA_TYPE_MAPPING = {
         **ModelConverter.SQLA_TYPE_MAPPING,
         sa.Enum: fields.String,
         sa.Boolean: Flag,
     }
-
-    def _add_column_kwargs(self, kwargs: dict[str, Any], column: sa.Column) -> None:
-        super()._add_column_kwargs(kwargs, column)
-        kwargs["required"] = True
-        kwargs.pop("places", None)  # written as the database holds it
-        if isinstance(column.type, sa.Enum):
-            kwargs["metadata"]["enum"] = list(column.type.enums)
 
 
 class ModelDumpSchema(RowDumpSchema, SQLAlchemySchema):
@@ -307,6 +299,14 @@ class ModelDumpSchema(RowDumpSchema, SQLAlchemySchema):
 
     class Meta:
         model_converter = DumpConverter
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        """Every field is in every response (``required`` documents it); an
+        enum column lists its values."""
+        field_obj.required = True
+        column = self.opts.model.__table__.c.get(field_name)
+        if column is not None and isinstance(column.type, sa.Enum):
+            field_obj.metadata = {**field_obj.metadata, "enum": list(column.type.enums)}
 
 
 def ids_field(description: str) -> fields.List:
