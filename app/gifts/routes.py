@@ -71,12 +71,12 @@ def visible() -> Any:
 def unknown_ids_problem(error: store.UnknownIds) -> Response:
     """422 naming each id in the body that names nothing; nothing changed."""
     named = "; ".join(
-        f"{field} {', '.join(map(str, ids))}"
-        for field, (_, ids) in error.unknown.items()
+        f"{field}: no {noun} has id {', '.join(map(str, ids))}"
+        for field, (noun, ids) in error.unknown.items()
     )
     return problem(
         422,
-        f"No such {named}; nothing was changed.",
+        f"{named}; nothing was changed.",
         errors={
             field: {str(i): [f"No such {noun}."] for i in ids}
             for field, (noun, ids) in error.unknown.items()
