@@ -16,6 +16,7 @@ $(VENV)/.installed: setup.cfg pyproject.toml
 
 run: $(VENV)/.installed  ## migrate the database, then serve on HOST:PORT with gunicorn
 	$(BIN)/flask db upgrade
+	$(BIN)/flask members bootstrap  # a fresh database: a first parent and its token
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
 test: $(VENV)/.installed  ## lint, then the whole suite with branch coverage of app/

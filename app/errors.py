@@ -163,7 +163,7 @@ def _assign_request_id() -> None:
         g.request_id = f"{random.getrandbits(128):032x}"
 
 
-def _require_json_body() -> Response | None:
+def require_json_body() -> Response | None:
     """A write must send JSON; anything else is refused before any parsing."""
     if request.routing_exception is not None:
         return None  # an unknown route or method answers 404/405 first
@@ -188,9 +188,9 @@ def _unexpected(error: Exception) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Wire request ids, the content-type rule and the catch-all handlers."""
+    """Wire request ids and the catch-all handlers (create_app adds
+    ``require_json_body`` after the token check)."""
     app.before_request(_assign_request_id)
-    app.before_request(_require_json_body)
     app.after_request(_add_request_id)
     app.register_error_handler(OperationalError, _database_unavailable)
     app.register_error_handler(InterfaceError, _database_unavailable)

@@ -29,6 +29,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db
+from tests.conftest import make_member
 
 pytestmark = pytest.mark.slow
 
@@ -50,10 +51,13 @@ class Reply:
 class Service:
     """A running gunicorn, spoken to over HTTP on 127.0.0.1."""
 
-    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path):
+    def __init__(
+        self, process: subprocess.Popen[bytes], port: int, log: Path, token: str
+    ):
         self.process = process
         self.port = port
         self.log_path = log
+        self.token = token  # a parent's, sent unless a request says otherwise
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -64,8 +68,13 @@ class Service:
         path: str,
         body: Any = None,
         headers: dict[str, str] | None = None,
+        token: str | None = "",
     ) -> Reply:
+        """``token``: "" sends the service's parent token, None sends none."""
         all_headers = dict(headers or {})
+        token = self.token if token == "" else token
+        if token is not None:
+            all_headers.setdefault("Authorization", f"Bearer {token}")
         payload = None
         if body is not None:
             payload = json.dumps(body).encode()
@@ -92,12 +101,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def migrate(url: str) -> None:
-    """``flask db upgrade`` on the given database."""
+def migrate(url: str) -> str:
+    """``flask db upgrade`` on the given database; a parent's token."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade()
         db.engine.dispose()
+    _, token = make_member(app, "Mum", "parent")
+    with app.app_context():
+        db.engine.dispose()
+    return token
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -131,7 +144,7 @@ def wait_until_ready(service: Service) -> None:
 @pytest.fixture
 def service(empty_database_url: str, tmp_path: Path) -> Iterator[Service]:
     """gunicorn with 4 workers on a freshly migrated database, always stopped."""
-    migrate(empty_database_url)
+    token = migrate(empty_database_url)
     port = free_port()
     env = {
         **os.environ,
@@ -154,7 +167,7 @@ def service(empty_database_url: str, tmp_path: Path) -> Iterator[Service]:
             stderr=subprocess.STDOUT,
         )
     try:
-        running = Service(process, port, log_path)
+        running = Service(process, port, log_path, token)
         wait_until_ready(running)
         yield running
     finally:
