@@ -39,6 +39,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app import create_app  # noqa: E402
+from app.access import accounts  # noqa: E402
+from app.access.auth import member_for  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.gifts import store  # noqa: E402
 from app.gifts.schemas import (  # noqa: E402
@@ -47,6 +49,7 @@ from app.gifts.schemas import (  # noqa: E402
     GiftSchema,
     GiftUpdateSchema,
 )
+from app.gifts.store import PARENT  # noqa: E402
 from app.models import Gift  # noqa: E402
 from bench.ceiling import app as ceiling_app  # noqa: E402
 from bench.run import Postgres, find_postgres, flask_cli  # noqa: E402
@@ -94,10 +97,20 @@ ENDPOINTS = {
 }
 
 
+def signed_in_client(app: Any) -> tuple[Any, str]:
+    """A test client sending a new parent's token, as every request must."""
+    with app.app_context():
+        name = f"profile-{os.getpid()}-{time.monotonic_ns()}"
+        _, token = accounts.create_token(accounts.add_member(name, "parent"))
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client, token
+
+
 def layers(url: str) -> list[tuple[str, float]]:
     """Per-request cost of each endpoint and of each layer, in microseconds."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    client = app.test_client()
+    client, token = signed_in_client(app)
     ceiling = ceiling_app.test_client()
     rows: list[tuple[str, float]] = []
 
@@ -111,15 +124,19 @@ def layers(url: str) -> list[tuple[str, float]]:
         add(label, lambda i, request=request: request(client, i))
 
     with app.app_context():
-        add("  query: store.get_gift", lambda i: store.get_gift(gift_id(i)))
+        add("  query: store.get_gift", lambda i: store.get_gift(gift_id(i), PARENT))
         add(
             "  query: store.update_gift from_santa",
-            lambda i: store.update_gift(gift_id(i), {"from_santa": i % 2 == 0}),
+            lambda i: store.update_gift(gift_id(i), {"from_santa": i % 2 == 0}, PARENT),
         )
-        add("  query: store.list_gifts (50)", lambda i: store.list_gifts(PAGE_ARGS))
+        add(
+            "  query: store.list_gifts (50)",
+            lambda i: store.list_gifts(PAGE_ARGS, PARENT),
+        )
 
-        gift = store.get_gift(1)
-        items, has_more, cursor = store.list_gifts(PAGE_ARGS)
+        add("  auth: member_for(token), cached", lambda i: member_for(token))
+        gift = store.get_gift(1, PARENT)
+        items, has_more, cursor = store.list_gifts(PAGE_ARGS, PARENT)
         page = {"items": items, "has_more": has_more, "next_cursor": cursor}
         one_schema, page_schema = GiftSchema(), GiftPageSchema()
         add("  dump: GiftSchema().dump(gift)", lambda i: one_schema.dump(gift))
@@ -147,16 +164,17 @@ def layers(url: str) -> list[tuple[str, float]]:
         build = store._update_statement.__wrapped__  # without its lru_cache
         add(
             "what-if: build the UPDATE per request (no cache)",
-            lambda i: build(("from_santa",), False),
+            lambda i: build(("from_santa",), False, PARENT),
         )
         if url.startswith("postgresql"):
+            by_id = store._by_id(PARENT)
 
             def in_transaction(i: int) -> Any:
                 with db.engine.connect() as connection:  # BEGIN .. ROLLBACK
-                    result = connection.execute(store.BY_ID, {"gift_id": gift_id(i)})
+                    result = connection.execute(by_id, {"gift_id": gift_id(i)})
                     return result.mappings().first()
 
-            add("what-if: store.BY_ID on db.engine (in a transaction)", in_transaction)
+            add("what-if: store._by_id on db.engine (in a transaction)", in_transaction)
             rows += psycopg_floor(url)
         db.session.remove()
         for engine in db.engines.values():
@@ -211,7 +229,7 @@ def package_of(filename: str, function: str) -> str:
 
 def profile(url: str, label: str, request: Callable[[Any, int], Any]) -> str:
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    client = app.test_client()
+    client, token = signed_in_client(app)
     for i in range(200):
         request(client, i)
     profiler = cProfile.Profile()
