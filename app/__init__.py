@@ -10,6 +10,7 @@ from flask import Flask
 from swagger_ui_bundle import swagger_ui_path
 
 from app import access, config, errors, health
+from app.access.openapi import AccessPlugin
 from app.extensions import api, db, migrate
 from app.gifts.routes import blp as gifts_blp
 from app.json import GiftsJSONProvider
@@ -48,7 +49,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIRECTORY"])
-    api.init_app(app)
+    api.init_app(app, spec_kwargs={"extra_plugins": [AccessPlugin()]})
     api.register_blueprint(gifts_blp, url_prefix="/api/v1/gifts")
     api.register_blueprint(health.blp)
     # Order of the checks before a view: request id, who asks, body type.

@@ -35,6 +35,13 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
         ),
         LOG_LEVEL=env.get("LOG_LEVEL", "INFO").upper(),
         MIGRATIONS_DIRECTORY=MIGRATIONS_DIRECTORY,
+        # Members and access: sign-in tokens' lifetime; origins of dashboards.
+        SESSION_DAYS=int(env.get("SESSION_DAYS") or 30),
+        CORS_ORIGINS=[
+            origin.strip()
+            for origin in env.get("CORS_ORIGINS", "").split(",")
+            if origin.strip()
+        ],
         # flask-smorest: the OpenAPI document and its docs page.
         API_TITLE="Gifts API",
         API_VERSION="1.0.0",

@@ -26,14 +26,36 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
 DETAILS = {
     400: "The request body is not valid JSON.",
+    401: "A valid bearer token is required (Authorization: Bearer <token>).",
+    403: "The member's role may not do this.",
     404: "The requested resource does not exist.",
     405: "The method is not allowed for the requested URL.",
     412: "The resource has changed since you last read it.",
     413: "The request body is larger than the limit.",
     415: "The request body must be application/json.",
     422: "The request is invalid.",
+    429: "Too many failed sign-ins; try again after Retry-After seconds.",
     500: "The server hit an unexpected error.",
     503: "The database is unavailable.",
+}
+
+
+# Headers that always come with these errors, for the API document.
+ERROR_HEADERS = {
+    401: {
+        "WWW-Authenticate": {
+            "description": 'Bearer, or Bearer error="invalid_token" (RFC 6750).',
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+    429: {
+        "Retry-After": {
+            "description": "Seconds until a sign-in is accepted again.",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
 }
 
 
@@ -101,7 +123,11 @@ def problem_response(
 ) -> Callable[..., Any]:
     """Document an error answer peculiar to one view, as a problem document."""
     return blp.alt_response(
-        status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description
+        status,
+        schema=ProblemSchema,
+        content_type=PROBLEM_JSON,
+        description=description,
+        headers=ERROR_HEADERS.get(status),
     )
 
 
@@ -122,6 +148,8 @@ class ProblemApi(Api):
             if status >= 400:
                 response["description"] = DETAILS.get(status, status.phrase)
                 response["schema"] = self.ERROR_SCHEMA
+                if status in ERROR_HEADERS:
+                    response["headers"] = ERROR_HEADERS[status]
             prepare_response(response, self.spec, PROBLEM_JSON)
             self.spec.components.response(status.name, response, lazy=True)
         default = {

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.access import auth, cli
+from app.access import auth, cli, routes
 from app.access.auth import CurrentMember, current_member
+from app.extensions import api
 
 __all__ = ["CurrentMember", "current_member", "init_app"]
 
@@ -13,5 +14,6 @@ __all__ = ["CurrentMember", "current_member", "init_app"]
 def init_app(app: Flask) -> None:
     """The per-request token check and the `flask members|tokens` commands."""
     auth.init_app(app)
+    api.register_blueprint(routes.blp, url_prefix="/api/v1")
     app.cli.add_command(cli.members)
     app.cli.add_command(cli.tokens)
