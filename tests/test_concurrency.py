@@ -39,6 +39,7 @@ READY_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 20.0
 STOP_TIMEOUT = 15.0
 GIFTS = "/api/v1/gifts"
+PASSWORD = "correct horse battery"
 
 
 @dataclass
@@ -107,7 +108,7 @@ def migrate(url: str) -> str:
     with app.app_context():
         upgrade()
         db.engine.dispose()
-    _, token = make_member(app, "Mum", "parent")
+    _, token = make_member(app, "Mum", "parent", password=PASSWORD)
     with app.app_context():
         db.engine.dispose()
     return token
@@ -406,4 +407,60 @@ def test_bulk_and_single_patches_on_overlapping_gifts(service: Service) -> None:
             f"gift {gift_id} notes {last}" if gift_id in singles else None
         )
         assert {field: gift[field] for field in expected} == expected, gift_id
+    assert_log_clean(service)
+
+
+# Access across workers ------------------------------------------------------------
+
+
+def test_a_revoked_token_is_refused_by_every_worker_within_5_seconds(
+    service: Service,
+) -> None:
+    signed_in = service.request(
+        "POST", "/api/v1/sessions", {"login": "Mum", "password": PASSWORD}, token=None
+    )
+    assert signed_in.status == 201, signed_in.body
+    token = signed_in.body["token"]
+
+    def get(_: Barrier) -> int:
+        return service.request("GET", GIFTS, token=token).status
+
+    # Every worker has now checked the token, and may remember it.
+    assert run_together([get] * 16) == [200] * 16
+    signed_out = service.request("DELETE", "/api/v1/sessions/current", token=token)
+    assert signed_out.status == 204
+    revoked = time.monotonic()
+    while True:
+        statuses = run_together([get] * 16)
+        if set(statuses) == {401}:
+            break
+        assert set(statuses) <= {200, 401}, statuses
+        assert time.monotonic() - revoked < 5, "still accepted after 5 s"
+        time.sleep(0.2)
+    assert service.request("GET", GIFTS).status == 200  # the other token works
+    assert_log_clean(service)
+
+
+def test_the_sign_in_throttle_holds_across_workers(service: Service) -> None:
+    def wrong(barrier: Barrier) -> int:
+        barrier.wait()
+        body = {"login": "mum", "password": "guess"}  # an unknown login
+        return service.request("POST", "/api/v1/sessions", body, token=None).status
+
+    def attempt(barrier: Barrier) -> Reply:
+        barrier.wait()
+        body = {"login": "Mum", "password": "guess"}
+        return service.request("POST", "/api/v1/sessions", body, token=None)
+
+    # 12 at once, spread over the workers: exactly 5 are checked.
+    assert sorted(run_together([wrong] * 12)) == [401] * 5 + [429] * 7
+    replies = run_together([attempt] * 12)
+    assert sorted(reply.status for reply in replies) == [401] * 5 + [429] * 7
+    for reply in replies:
+        if reply.status == 429:
+            assert 1 <= int(reply.headers["retry-after"]) <= 15 * 60
+    right = service.request(
+        "POST", "/api/v1/sessions", {"login": "Mum", "password": PASSWORD}, token=None
+    )
+    assert right.status == 429
     assert_log_clean(service)
