@@ -7,7 +7,8 @@ import pytest
 from click.testing import Result
 from flask import Flask
 
-from tests.conftest import client_with_token
+from app.extensions import db
+from tests.conftest import client_with_token, make_app
 
 GIFTS = "/api/v1/gifts"
 
@@ -162,3 +163,10 @@ def test_bootstrap_makes_a_first_parent_once(app: Flask) -> None:
     again = flask(app, "members", "bootstrap")
     assert again.exit_code == 0
     assert again.stdout == "" and again.stderr == ""
+
+
+def test_an_unmigrated_database_is_a_one_line_error(empty_database_url: str) -> None:
+    app = make_app(empty_database_url)
+    fails_in_one_line(flask(app, "members", "list"), "flask db upgrade")
+    with app.app_context():
+        db.engine.dispose()

@@ -224,3 +224,13 @@ def test_a_successful_sign_in_is_not_counted(
     for _ in range(3):
         assert sign_in(anonymous_client, "Mum").status_code == 201
     assert failures(app) == 4
+
+
+def test_a_login_that_grows_when_case_folded_is_throttled_not_a_500(
+    anonymous_client: FlaskClient,
+) -> None:
+    login = "ß" * 254  # case-folds to 508 characters
+    for _ in range(5):
+        assert sign_in(anonymous_client, login).status_code == 401
+    assert sign_in(anonymous_client, "\u1e9e" * 254).status_code == 429  # capital ß
+    assert sign_in(anonymous_client, "ss" * 127).status_code == 401  # another login

@@ -38,7 +38,7 @@ def check_email(email: str) -> str:
         EMAIL(email)
     except ValidationError as error:
         raise AccountError(f"not an email address: {email!r}") from error
-    if len(email) > MAX_EMAIL:
+    if len(email.casefold()) > MAX_EMAIL:  # the case-folded form is stored too
         raise AccountError(f"an email has at most {MAX_EMAIL} characters")
     return email
 

@@ -93,8 +93,9 @@ def add_member(name: str, role: str, email: str | None, password_stdin: bool) ->
 @_one_line_errors
 def list_members() -> None:
     """List the members, tab-separated."""
+    rows = accounts.list_members()
     click.echo("id\tname\trole\temail\tpassword\tdisabled")
-    for m in accounts.list_members():
+    for m in rows:
         password = "yes" if m.password_hash else "no"
         disabled = "yes" if m.disabled else "no"
         click.echo(
