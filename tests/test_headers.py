@@ -3,12 +3,14 @@ use", "Headers on every response")."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.extensions import db
 from tests.conftest import client_with_token, make_app
 
 GIFTS = "/api/v1/gifts"
@@ -18,10 +20,14 @@ DASHBOARD = "http://127.0.0.1:5173"
 @pytest.fixture
 def cors_app(
     database_url_for_tests: str, app: Flask, monkeypatch: pytest.MonkeyPatch
-) -> Flask:
+) -> Iterator[Flask]:
     """The app with two dashboard origins allowed (``app`` empties the tables)."""
     monkeypatch.setenv("CORS_ORIGINS", f"{DASHBOARD}, https://family.example")
-    return make_app(database_url_for_tests)
+    cors_app = make_app(database_url_for_tests)
+    yield cors_app
+    with cors_app.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
 
 
 def preflight(client: FlaskClient, origin: str, method: str, headers: str) -> Any:
