@@ -6,12 +6,13 @@ import datetime as dt
 import hashlib
 import re
 import time
-from typing import Any, NamedTuple
+from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request
 
 from app.errors import problem
+from app.gifts.store import autocommit
 from app.models import AccessToken, Member, utcnow
 
 API_PREFIX = "/api/v1/"
@@ -94,9 +95,6 @@ def token_cache(app: Flask) -> TokenCache:
 
 def _lookup(token_hash: str) -> CurrentMember | None:
     """The member a valid token belongs to, from the database."""
-    # Imported here: the store imports the models, which import nothing of ours.
-    from app.gifts.store import autocommit
-
     with autocommit() as connection:
         row = connection.execute(LOOKUP, {"token_hash": token_hash}).first()
     return None if row is None else CurrentMember(*row)
@@ -161,6 +159,7 @@ def current_member() -> CurrentMember:
     return member
 
 
-def init_app(app: Flask, **_: Any) -> None:
+def init_app(app: Flask) -> None:
+    """A token cache per app (per worker), and the check before every request."""
     app.extensions["access_tokens"] = TokenCache()
     app.before_request(authenticate)
