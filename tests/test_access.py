@@ -7,6 +7,7 @@ import datetime as dt
 import json
 import logging
 import time
+from typing import Any
 
 import pytest
 import sqlalchemy as sa
@@ -23,11 +24,11 @@ PROBLEM_JSON = "application/problem+json"
 INVALID = 'Bearer error="invalid_token"'
 
 
-def expect_401(response: object, challenge: str) -> dict[str, object]:
-    assert response.status_code == 401  # type: ignore[attr-defined]
-    assert response.headers["WWW-Authenticate"] == challenge  # type: ignore[attr-defined]
-    assert response.headers["Content-Type"] == PROBLEM_JSON  # type: ignore[attr-defined]
-    body = response.get_json()  # type: ignore[attr-defined]
+def expect_401(response: Any, challenge: str) -> dict[str, Any]:
+    assert response.status_code == 401
+    assert response.headers["WWW-Authenticate"] == challenge
+    assert response.headers["Content-Type"] == PROBLEM_JSON
+    body: dict[str, Any] = response.get_json()
     assert body["status"] == 401 and body["title"] == "Unauthorized"
     return body
 
