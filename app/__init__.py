@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from swagger_ui_bundle import swagger_ui_path
 
-from app import config, errors, health
+from app import config, errors, favicon, health
 from app.extensions import api, db, migrate
 from app.gifts.routes import blp as gifts_blp
 from app.json import GiftsJSONProvider
@@ -51,5 +51,6 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
     api.register_blueprint(gifts_blp, url_prefix="/api/v1/gifts")
     api.register_blueprint(health.blp)
+    app.register_blueprint(favicon.blp)
     errors.init_app(app)
     return app
