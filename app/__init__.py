@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from swagger_ui_bundle import swagger_ui_path
 
-from app import config, errors, favicon, health
+from app import config, errors, favicon, health, logs
 from app.extensions import api, db, migrate
 from app.gifts.routes import blp as gifts_blp
 from app.json import GiftsJSONProvider
@@ -45,6 +45,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         static_url_path="/docs/static",
     )
     config.load(app, overrides)
+    logs.configure(app)  # first: its timer starts before any other hook
 
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIRECTORY"])

@@ -94,6 +94,41 @@ ENDPOINTS = {
 }
 
 
+def request_line(client: Any) -> list[tuple[str, float]]:
+    """GET one gift with and without its JSON request line (app/logs.py),
+    written to /dev/null: off and on alternate, median of 7 rounds each, as
+    other processes on the machine shift both alike."""
+    import logging
+
+    from app import logs
+
+    with open(os.devnull, "w") as sink:
+        handler = logging.StreamHandler(sink)
+        handler.setFormatter(logs.JsonFormatter())
+        handler.addFilter(logs.RequestIdFilter())
+        logs.log.addHandler(handler)
+        logs.log.propagate = False
+        logging.disable(logging.NOTSET)
+        off, on = [], []
+        try:
+            for _ in range(7):
+                logs.log.disabled = True
+                off.append(per_call_us(lambda i: get_one(client, i), N // 3))
+                logs.log.disabled = False
+                on.append(per_call_us(lambda i: get_one(client, i), N // 3))
+        finally:
+            logs.log.removeHandler(handler)
+            logs.log.propagate = True
+            logs.log.disabled = False
+            logging.disable(logging.INFO)
+    off_us, on_us = statistics.median(off), statistics.median(on)
+    return [
+        ("GET one gift, no request line", off_us),
+        ("GET one gift, JSON request line", on_us),
+        (f"  the request line: {100 * (on_us / off_us - 1):.1f} % of GET one", 0.0),
+    ]
+
+
 def layers(url: str) -> list[tuple[str, float]]:
     """Per-request cost of each endpoint and of each layer, in microseconds."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
@@ -109,6 +144,7 @@ def layers(url: str) -> list[tuple[str, float]]:
         response = request(client, 0)
         assert response.status_code == 200, (label, response.status_code)
         add(label, lambda i, request=request: request(client, i))
+    rows += request_line(client)
 
     with app.app_context():
         add("  query: store.get_gift", lambda i: store.get_gift(gift_id(i)))
