@@ -23,6 +23,7 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # service and its benchmark) would fight over it. Nothing here uses it.
 control_socket_disable = True
 # gunicorn's own lines in the app's format (JSON, or LOG_FORMAT=text).
+logger_class = "app.logs.GunicornLogger"
 logconfig_dict = logging_config(
     os.environ.get("LOG_FORMAT", "json").lower(), loglevel.upper(), accesslog
 )

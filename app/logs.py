@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, g, has_request_context, request
+from gunicorn.glogging import Logger as GunicornBaseLogger
 from pythonjsonlogger.orjson import OrjsonFormatter
 
 FORMATS = ("json", "text")
@@ -99,6 +100,20 @@ def logging_config(
             "gunicorn.access": access,
         },
     }
+
+
+class GunicornLogger(GunicornBaseLogger):
+    """gunicorn's logger, building access lines only when ACCESS_LOG asks.
+
+    Given ``logconfig_dict``, gunicorn builds every access line (its atoms)
+    even when nothing prints it: about 15 µs a request, 3 % of GET one's CPU
+    (measured on gunicorn 27 with a bare request). The app's request line
+    says more, so the access line is opt-in, as it is without logconfig_dict.
+    """
+
+    def access(self, resp: Any, req: Any, environ: Any, request_time: Any) -> None:
+        if self.cfg.accesslog:
+            super().access(resp, req, environ, request_time)
 
 
 def _start_timer() -> None:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 import logging
 import os
 from collections.abc import Callable, Iterator
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
+from gunicorn.config import Config
 
 from app import logs
 
@@ -150,3 +153,68 @@ def test_lighter_records_change_no_line(
     assert before.pop("time") <= after.pop("time")
     assert before == after
     assert "KeyError: 'missing'" in after["traceback"]
+
+
+@pytest.fixture
+def restore_logging() -> Iterator[None]:
+    """gunicorn's logger applies the dictConfig mapping to the whole process:
+    put back the handlers pytest relies on."""
+    names = ("", "gunicorn.error", "gunicorn.access")
+    saved = []
+    for name in names:
+        logger = logging.getLogger(name)
+        saved.append((logger, logger.handlers[:], logger.level, logger.propagate))
+    yield
+    for logger, handlers, level, propagate in saved:
+        logger.handlers[:] = handlers
+        logger.setLevel(level)
+        logger.propagate = propagate
+
+
+def _gunicorn_logger(access_log: str | None) -> logs.GunicornLogger:
+    config = Config()
+    config.set("accesslog", access_log)
+    config.set("logconfig_dict", logs.logging_config("json", "INFO", access_log))
+    return logs.GunicornLogger(config)
+
+
+def _access(logger: logs.GunicornLogger) -> None:
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/healthz",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "REMOTE_ADDR": "::1",
+    }
+    request = SimpleNamespace(
+        headers=[],
+        method="GET",
+        uri="/healthz",
+        path="/healthz",
+        query="",
+        version=(1, 1),
+    )
+    response = SimpleNamespace(status="200 OK", response_length=15, sent=15, headers=[])
+    logger.access(response, request, environ, dt.timedelta(milliseconds=2))
+
+
+def test_gunicorn_builds_no_access_line_unless_asked(
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+    restore_logging: None,
+) -> None:
+    quiet = _gunicorn_logger(None)
+
+    def no_atoms(*args: Any) -> None:
+        raise AssertionError("the access line was built")
+
+    monkeypatch.setattr(quiet, "atoms", no_atoms)
+    _access(quiet)  # gunicorn's own Logger would build it (logconfig_dict)
+
+    loud = _gunicorn_logger("-")
+    logging.getLogger("gunicorn.access").addHandler(caplog.handler)
+    try:
+        _access(loud)
+    finally:
+        logging.getLogger("gunicorn.access").removeHandler(caplog.handler)
+    (line,) = [r.getMessage() for r in caplog.records if r.name == "gunicorn.access"]
+    assert '"GET /healthz HTTP/1.1" 200 15' in line
