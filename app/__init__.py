@@ -11,6 +11,7 @@ from swagger_ui_bundle import swagger_ui_path
 
 from app import config, errors, favicon, health, logs
 from app.extensions import api, db, migrate
+from app.gifts.cli import cli as gifts_cli
 from app.gifts.routes import blp as gifts_blp
 from app.json import GiftsJSONProvider
 
@@ -54,4 +55,5 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     api.register_blueprint(health.blp)
     app.register_blueprint(favicon.blp)
     errors.init_app(app)
+    app.cli.add_command(gifts_cli)
     return app
