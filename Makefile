@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test migrate openapi bench clean
+.PHONY: run test migrate openapi readme bench clean
 
 # Serving needs the app and the PostgreSQL driver only; the test and bench
 # tools install on top, with the target that uses them.
@@ -41,6 +41,9 @@ bench: $(VENV)/.installed-bench  ## req/s against a ceiling app, scaling, memory
 
 openapi: $(VENV)/.installed  ## regenerate docs/openapi.json (commit the diff)
 	$(BIN)/python docs/generate_openapi.py
+
+readme:  ## copy docs/walkthrough.sh into README.md (commit the diff)
+	$(PYTHON) docs/sync_readme.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache .coverage htmlcov .hypothesis .ruff_cache
