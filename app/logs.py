@@ -75,25 +75,22 @@ def logging_config(
         "formatter": "main",
         "filters": ["request_id"],
     }
+    handlers = {"stderr": stream | {"stream": "ext://sys.stderr"}}
     access: dict[str, Any] = {"level": "INFO", "handlers": [], "propagate": False}
     if access_log:
+        # gunicorn's meaning of --access-logfile: "-" is stdout, else a file.
+        handlers["access"] = (
+            stream | {"stream": "ext://sys.stdout"}
+            if access_log == "-"
+            else stream | {"class": "logging.FileHandler", "filename": access_log}
+        )
         access["handlers"] = ["access"]
-    else:
-        access["level"] = "CRITICAL"  # gunicorn still builds the line: drop it
     return {
         "version": 1,
         "disable_existing_loggers": False,
         "filters": {"request_id": {"()": RequestIdFilter}},
         "formatters": {"main": formatter},
-        "handlers": {
-            "stderr": stream | {"stream": "ext://sys.stderr"},
-            "access": stream
-            | {
-                "stream": "ext://sys.stdout"
-                if access_log == "-"
-                else "ext://sys.stderr"
-            },
-        },
+        "handlers": handlers,
         "root": {"level": level, "handlers": ["stderr"]},
         "loggers": {
             "gunicorn.error": {"level": level, "handlers": [], "propagate": True},

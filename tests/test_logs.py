@@ -121,10 +121,14 @@ def test_text_format_is_one_plain_line(app: Flask) -> None:
 
 
 def test_gunicorn_access_lines_only_when_asked() -> None:
-    quiet = logs.logging_config("json", "INFO")["loggers"]["gunicorn.access"]
-    loud = logs.logging_config("json", "INFO", "-")["loggers"]["gunicorn.access"]
-    assert quiet["handlers"] == [] and quiet["level"] == "CRITICAL"
-    assert loud["handlers"] == ["access"] and loud["level"] == "INFO"
+    quiet = logs.logging_config("json", "INFO")
+    loud = logs.logging_config("json", "INFO", "-")
+    to_file = logs.logging_config("json", "INFO", "/var/log/gifts/access.log")
+    assert quiet["loggers"]["gunicorn.access"]["handlers"] == []
+    assert "access" not in quiet["handlers"]
+    assert loud["loggers"]["gunicorn.access"]["handlers"] == ["access"]
+    assert loud["handlers"]["access"]["stream"] == "ext://sys.stdout"
+    assert to_file["handlers"]["access"]["filename"] == "/var/log/gifts/access.log"
 
 
 def test_an_unknown_log_format_is_refused() -> None:
