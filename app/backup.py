@@ -174,9 +174,12 @@ def parse(raw: bytes) -> dict[str, list[dict[str, Any]]]:
                 loaded[section.name].append(schema.load(record))
             except ma.ValidationError as error:
                 problems += _messages(where, error.normalized_messages())
-        ids = [record["id"] for record in loaded[section.name]]
-        if len(ids) != len(set(ids)):
-            problems.append(f"{section.name}: The same id appears twice.")
+        key = [column.name for column in section.table.primary_key]
+        keys = [
+            tuple(record.get(name) for name in key) for record in loaded[section.name]
+        ]
+        if len(keys) != len(set(keys)):
+            problems.append(f"{section.name}: The same {', '.join(key)} appears twice.")
     if problems:
         raise BackupError(problems)
     return loaded
@@ -184,6 +187,8 @@ def parse(raw: bytes) -> dict[str, list[dict[str, Any]]]:
 
 def _move_sequence(connection: Connection, table: sa.Table) -> None:
     """Let the next insert take an id past every imported one."""
+    if "id" not in table.c:
+        return  # a link table: its key is the pair it links
     highest = sa.select(sa.func.coalesce(sa.func.max(table.c.id), 0))
     if connection.dialect.name == "postgresql":
         sequence = sa.func.pg_get_serial_sequence(table.name, "id")

@@ -287,3 +287,10 @@ def test_seed_adds_the_same_sample_gifts_for_the_same_seed(tmp_path: Path) -> No
     assert names[0] == names[1] and len(names[0]) == 25
     assert _count(one, "gifts") == 25
     assert _flask(one, "gifts", "seed", "0").exit_code == 2  # at least one
+
+
+def test_export_to_a_missing_directory_says_so(source: Flask, tmp_path: Path) -> None:
+    result = _flask(source, "gifts", "export", str(tmp_path / "no" / "such.json"))
+    assert result.exit_code == 1
+    assert "cannot write" in result.output
+    assert not (tmp_path / "no").exists()

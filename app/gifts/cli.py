@@ -56,11 +56,14 @@ def export(file: str, include_secret_hashes: bool) -> None:
     else:
         # Written aside and renamed: an interrupted export leaves no half file.
         path = Path(file)
-        with tempfile.NamedTemporaryFile(
-            "wb", dir=path.parent or ".", prefix=f".{path.name}.", delete=False
-        ) as temporary:
-            temporary.write(raw)
-        os.replace(temporary.name, path)
+        try:
+            with tempfile.NamedTemporaryFile(
+                "wb", dir=path.parent, prefix=f".{path.name}.", delete=False
+            ) as temporary:
+                temporary.write(raw)
+            os.replace(temporary.name, path)
+        except OSError as error:
+            raise click.ClickException(f"cannot write {file}: {error}") from error
     counts = ", ".join(
         f"{len(data[s.name])} {s.name}" for s in backup.SECTIONS if s.name in data
     )
