@@ -6,7 +6,9 @@ set -euo pipefail
 # ----8<---- README
 # In a second terminal, in the project directory, while `make run` serves.
 API=http://127.0.0.1:${PORT:-8000}
-auth=()  # no token needed yet; the API ignores none it is sent
+# TOKEN, if set, goes with every request (the API asks for none yet).
+auth=()
+if [ -n "${TOKEN-}" ]; then auth=(-H "Authorization: Bearer $TOKEN"); fi
 api() { curl -sS "${auth[@]}" "$@"; }
 show() { api -w 'HTTP %{http_code}\n' "$@"; }  # the body, then the status
 field() { python3 -c "import json, sys; print(json.load(sys.stdin)$1)"; }
