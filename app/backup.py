@@ -93,10 +93,14 @@ def export_data(include_secret_hashes: bool = False) -> dict[str, Any]:
         "includes_secret_hashes": include_secret_hashes,
     }
     with db.engine.connect() as connection:
+        # One snapshot for every section, so a reference never dangles.
         if connection.dialect.name == "postgresql":
-            # One snapshot for every section: a reference never dangles.
             connection = connection.execution_options(isolation_level="REPEATABLE READ")
         with connection.begin():
+            if connection.dialect.name == "sqlite":
+                # pysqlite starts no transaction for reads: each SELECT would
+                # see the database as it is then. A read transaction holds one.
+                connection.exec_driver_sql("BEGIN")
             require_newest_migration(connection)
             for section in _sections(include_secret_hashes):
                 columns = section.columns(include_secret_hashes)

@@ -294,3 +294,44 @@ def test_export_to_a_missing_directory_says_so(source: Flask, tmp_path: Path) ->
     assert result.exit_code == 1
     assert "cannot write" in result.output
     assert not (tmp_path / "no").exists()
+
+
+@pytest.mark.parametrize("database", ["source", "target"])
+def test_export_reads_every_section_from_one_snapshot(
+    source: Flask, target: Flask, tmp_path: Path, monkeypatch: Any, database: str
+) -> None:
+    """A member added while the gifts are read is not in the file: the file
+    is the household at one moment (on SQLite and on the target database)."""
+    _export(source, tmp_path / "first.json")
+    if database == "target":
+        assert (
+            _flask(target, "gifts", "import", str(tmp_path / "first.json")).exit_code
+            == 0
+        )
+        source = target
+    members = backup.Section("members", Member.__table__, MemberRecordSchema)
+    monkeypatch.setattr(backup, "SECTIONS", (*backup.SECTIONS, members))
+    other = sa.create_engine(source.config["SQLALCHEMY_DATABASE_URI"])
+
+    def add_member_meanwhile(
+        conn: Any, cursor: Any, statement: str, *args: Any
+    ) -> None:
+        if "FROM gifts" in statement:
+            with other.begin() as connection:
+                connection.execute(
+                    sa.insert(Member.__table__).values(
+                        name="Late", role="child", created_at=sa.func.now()
+                    )
+                )
+
+    with source.app_context():
+        sa.event.listen(db.engine, "after_cursor_execute", add_member_meanwhile)
+        try:
+            document = json.loads(_export(source, tmp_path / "backup.json"))
+        finally:
+            sa.event.remove(db.engine, "after_cursor_execute", add_member_meanwhile)
+            db.engine.dispose()
+    other.dispose()
+    assert len(document["gifts"]) == 3
+    assert document["members"] == []
+    assert _count(source, "members") == 1
