@@ -31,6 +31,7 @@ from app.extensions import db
 from app.gifts.schemas import GiftRecordSchema
 from app.health import head_revisions
 from app.models import Gift
+from app.sqlite_writers import writer_lock
 
 FORMAT = "gifts-api-backup"
 VERSION = 1
@@ -224,8 +225,9 @@ def require_newest_migration(connection: Connection) -> None:
 
 def import_data(loaded: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
     """Insert every record in one transaction into an empty database; return
-    the count per section. Raise BackupError (nothing changed) if not empty."""
-    with db.engine.begin() as connection:
+    the count per section. Raise BackupError (nothing changed) if not empty.
+    On SQLite it queues with the server's writers (app.sqlite_writers)."""
+    with writer_lock(db.engine), db.engine.begin() as connection:
         require_newest_migration(connection)
         holding = [
             section.name
