@@ -162,6 +162,13 @@ class ProblemApi(Api):
             self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True
         )
 
+    def _register_pagination_header(self) -> None:
+        """Register no X-Pagination header (nor its PaginationMetadata schema).
+
+        Listings page with a cursor in the body, never with flask-smorest's
+        header; registered anyway, its schema would sit unused in the document.
+        """
+
     def handle_http_exception(self, error: HTTPException) -> Response:
         status = error.code or 500
         data = getattr(error, "data", None) or {}
