@@ -9,8 +9,10 @@ from typing import Any
 from flask import Flask
 from swagger_ui_bundle import swagger_ui_path
 
-from app import config, errors, health
+from app import access, config, errors, favicon, health, logs
+from app.access.openapi import AccessPlugin
 from app.extensions import api, db, migrate
+from app.gifts.cli import cli as gifts_cli
 from app.gifts.routes import blp as gifts_blp
 from app.json import GiftsJSONProvider
 from app.lists.routes import blp as lists_blp
@@ -47,13 +49,19 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
         static_url_path="/docs/static",
     )
     config.load(app, overrides)
+    logs.configure(app)  # first: its timer starts before any other hook
 
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIRECTORY"])
-    api.init_app(app)
+    api.init_app(app, spec_kwargs={"extra_plugins": [AccessPlugin()]})
     api.register_blueprint(gifts_blp, url_prefix="/api/v1/gifts")
     api.register_blueprint(people_blp, url_prefix="/api/v1/people")
     api.register_blueprint(lists_blp, url_prefix="/api/v1/lists")
     api.register_blueprint(health.blp)
+    app.register_blueprint(favicon.blp)
+    # Order of the checks before a view: request id, who asks, body type.
     errors.init_app(app)
+    access.init_app(app)
+    app.before_request(errors.require_json_body)
+    app.cli.add_command(gifts_cli)
     return app

@@ -13,8 +13,10 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import check, downgrade, upgrade
 
+from app.access import accounts
 from app.extensions import db
-from tests.conftest import make_app
+from app.models import SignInFailure
+from tests.conftest import client_with_token, make_app, make_member
 
 BEFORE_FROM_SANTA = "0001"
 FROM_SANTA = "0002"
@@ -193,6 +195,41 @@ def test_check_reports_drift_when_the_database_lags(migration_app: Flask) -> Non
         check()
 
 
+ACCESS_TABLES = {"members", "access_tokens", "sign_in_failures"}
+
+
+def test_access_tables_come_and_go_with_rows_present(migration_app: Flask) -> None:
+    upgrade(revision="0003")
+    insert_pre_feature_rows()
+    tables_before = set(sa.inspect(db.engine).get_table_names())
+    upgrade(revision="0004")
+    assert set(sa.inspect(db.engine).get_table_names()) - tables_before == ACCESS_TABLES
+    member = accounts.add_member("Mum", "parent", "mum@example.org", "long password")
+    accounts.create_token(member, label="laptop", days=3)
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.insert(SignInFailure.__table__).values(
+                login_key="login:ghost", failed_at=dt.datetime.now(dt.UTC)
+            )
+        )
+    db.session.remove()
+
+    downgrade(revision="0003")
+
+    inspector = sa.inspect(db.engine)
+    assert set(inspector.get_table_names()) == tables_before
+    if db.engine.dialect.name == "postgresql":
+        assert "member_role" not in {enum["name"] for enum in inspector.get_enums()}
+    assert read_rows("from_santa") == expected_rows(from_santa=False)
+
+    upgrade(revision="0004")  # and up again: the enum type is made anew
+    assert accounts.list_members() == []
+    again = accounts.add_member("Mum", "child")
+    assert again.role == "child" and accounts.list_tokens() == []
+    assert read_rows("from_santa") == expected_rows(from_santa=False)
+    db.session.remove()
+
+
 # People and lists (0005) ------------------------------------------------------
 
 BEFORE_PEOPLE = "0004"
@@ -246,7 +283,11 @@ def test_gifts_from_before_people_read_with_no_recipients_or_lists(
     insert_pre_feature_rows()
     upgrade()
 
-    items = migration_app.test_client().get("/api/v1/gifts").get_json()["items"]
+    _, token = make_member(migration_app, "Mum", "parent")
+    client = client_with_token(migration_app, token)
+    db.session.remove()
+
+    items = client.get("/api/v1/gifts").get_json()["items"]
 
     assert [(g["name"], g["recipient_ids"], g["list_ids"]) for g in items] == [
         ("Socks", [], []),

@@ -188,7 +188,7 @@ def test_row_dump_equals_marshmallows_own_dump(
     defaults = {"quantity": 1, "priority": "medium", "status": "idea"}
     with app.app_context():
         row = store.create_gift(defaults | {"from_santa": False} | fields)
-        rows = store.list_gifts({"sort": "recent", "limit": 50})[0]
+        rows = store.list_gifts({"sort": "recent", "limit": 50}, "parent")[0]
     schema = GiftSchema()
     as_json = app.json.dumps
     assert schema._row_plan is not None  # the planned path is the one compared

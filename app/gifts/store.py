@@ -69,13 +69,14 @@ class UnknownIds(Exception):
         self.unknown = unknown
 
 
-def visible_to(role: str) -> sa.ColumnElement[bool]:
-    """The gifts a member of this role may see: a child never sees Santa's.
+PARENT = "parent"
 
-    Every query that reads gifts takes this clause, so pages, cursors and
-    counts stay right by construction.
-    """
-    if role == "parent":
+
+def visible_to(role: str) -> sa.ColumnElement[bool]:
+    """The gifts a member of ``role`` may know of: for a child, Santa's do not
+    exist. Every query of gifts carries it, so pages, cursors, counts and
+    404s stay right by construction."""
+    if role == PARENT:
         return sa.true()
     return gifts.c.from_santa.is_(False)
 
@@ -129,10 +130,10 @@ def with_links(connection: Connection, ids: Sequence[int]) -> dict[int, RowMappi
     return {row["id"]: row for row in connection.execute(statement).mappings()}
 
 
-@lru_cache(maxsize=4)
-def _by_id(dialect: str) -> sa.Select[Any]:
+@lru_cache(maxsize=8)
+def _by_id(dialect: str, role: str) -> sa.Select[Any]:
     return sa.select(gifts, *link_columns(dialect)).where(
-        gifts.c.id == sa.bindparam("gift_id")
+        gifts.c.id == sa.bindparam("gift_id"), visible_to(role)
     )
 
 
@@ -298,9 +299,9 @@ def transaction() -> Iterator[Connection]:
         yield connection
 
 
-def get_gift(gift_id: int) -> RowMapping:
+def get_gift(gift_id: int, role: str) -> RowMapping:
     with autocommit() as connection:
-        statement = _by_id(connection.dialect.name)
+        statement = _by_id(connection.dialect.name, role)
         gift = connection.execute(statement, {"gift_id": gift_id}).mappings().first()
     if gift is None:
         raise NotFound([gift_id])
@@ -340,9 +341,10 @@ def _versions(gift_id: int, if_match: ETags | None) -> list[int] | None:
     ]
 
 
-def _where(versioned: bool) -> Any:
-    """This gift; if ``versioned``, only while its version is an accepted one."""
-    condition = gifts.c.id == sa.bindparam("gift_id")
+def _where(versioned: bool, role: str) -> Any:
+    """This gift, if ``role`` sees it; if ``versioned``, only while its version
+    is an accepted one."""
+    condition = (gifts.c.id == sa.bindparam("gift_id")) & visible_to(role)
     if versioned:
         condition &= gifts.c.version.in_(sa.bindparam("versions", expanding=True))
     return condition
@@ -367,13 +369,13 @@ def _set_parameters(changes: dict[str, Any]) -> dict[str, Any]:
 
 @lru_cache(maxsize=512)
 def _update_statement(
-    columns: tuple[str, ...], versioned: bool, dialect: str
+    columns: tuple[str, ...], versioned: bool, role: str, dialect: str
 ) -> sa.Update:
     """UPDATE of just these columns, built once per shape: building and
     caching-key a statement each request cost more than running it."""
     return (
         sa.update(gifts)
-        .where(_where(versioned))
+        .where(_where(versioned, role))
         .values(_set(columns))
         .returning(gifts, *link_columns(dialect))
     )
@@ -386,64 +388,64 @@ def _parameters(gift_id: int, versions: list[int] | None) -> dict[str, Any]:
     return parameters
 
 
-def _write_failed(connection: Connection, gift_id: int) -> Exception:
-    """Tell a missing gift from a stale ETag, after a write touched no row."""
-    exists = connection.scalar(sa.select(gifts.c.id).where(gifts.c.id == gift_id))
+def _write_failed(connection: Connection, gift_id: int, role: str) -> Exception:
+    """Tell a missing gift (or one ``role`` may not see) from a stale ETag,
+    after a write touched no row."""
+    exists = connection.scalar(
+        sa.select(gifts.c.id).where(gifts.c.id == gift_id, visible_to(role))
+    )
     return PreconditionFailed() if exists else NotFound([gift_id])
 
 
 def update_gift(
-    gift_id: int, changes: dict[str, Any], if_match: ETags | None = None
+    gift_id: int, changes: dict[str, Any], role: str, if_match: ETags | None = None
 ) -> RowMapping:
     """Apply a partial update; only the columns (and link sets) sent are written."""
     if not changes:
-        gift = get_gift(gift_id)
+        gift = get_gift(gift_id, role)
         if if_match is not None and not if_match.contains(etag(gift)):
             raise PreconditionFailed()
         return gift
     columns, links = _split(changes)
     versions = _versions(gift_id, if_match)
-    shape = (tuple(sorted(columns)), versions is not None)
+    shape = (tuple(sorted(columns)), versions is not None, role)
     parameters = _parameters(gift_id, versions) | _set_parameters(columns)
     if not links:
         with autocommit(write=True) as connection:
             statement = _update_statement(*shape, connection.dialect.name)
             gift = connection.execute(statement, parameters).mappings().first()
             if gift is None:
-                raise _write_failed(connection, gift_id)
+                raise _write_failed(connection, gift_id, role)
             return gift
     with transaction() as connection:
         check_ids(connection, _link_ids(links))
         statement = _update_statement(*shape, connection.dialect.name)
         gift = connection.execute(statement, parameters).mappings().first()
         if gift is None:
-            raise _write_failed(connection, gift_id)
+            raise _write_failed(connection, gift_id, role)
         apply_link_changes(connection, [gift_id], links)
         return with_links(connection, [gift_id])[gift_id]
 
 
-def delete_gift(gift_id: int, if_match: ETags | None = None) -> None:
+def delete_gift(gift_id: int, role: str, if_match: ETags | None = None) -> None:
     versions = _versions(gift_id, if_match)
-    statement = sa.delete(gifts).where(_where(versions is not None))
+    statement = sa.delete(gifts).where(_where(versions is not None, role))
     with autocommit(write=True) as connection:
         result = connection.execute(statement, _parameters(gift_id, versions))
         if result.rowcount == 0:
-            raise _write_failed(connection, gift_id)
+            raise _write_failed(connection, gift_id, role)
 
 
-def bulk_update(
-    ids: list[int], changes: dict[str, Any], visible: Any = None
-) -> list[RowMapping]:
+def bulk_update(ids: list[int], changes: dict[str, Any], role: str) -> list[RowMapping]:
     """The same change to every gift, all or nothing; in the order of ``ids``.
+    A gift ``role`` may not see is missing like one that does not exist.
 
     Link changes (sets, add_ and remove_) are link rows inserted or deleted
     after the gifts are locked, so two bulk changes adding different lists to
     the same gifts both stick.
     """
     ids = list(dict.fromkeys(ids))
-    selected = gifts.c.id.in_(ids)
-    if visible is not None:
-        selected &= visible
+    selected = gifts.c.id.in_(ids) & visible_to(role)
     columns, links = _split(changes)
     with transaction() as connection:
         check_ids(connection, _link_ids(links))
@@ -571,7 +573,7 @@ def _page(
 
 
 def list_gifts(
-    args: dict[str, Any], visible: Any = None
+    args: dict[str, Any], role: str
 ) -> tuple[list[RowMapping], bool, str | None]:
     """One page: (gifts, has_more, next_cursor). Keyset pagination, so a page
     deep in the table costs what the first one costs."""
@@ -580,9 +582,7 @@ def list_gifts(
     key, last_id = (None, None)
     if args.get("cursor"):
         key, last_id = decode_cursor(sort, args["cursor"])
-    where = _filters(args)
-    if visible is not None:
-        where.append(visible)
+    where = [*_filters(args), visible_to(role)]
     id_order = gifts.c.id.desc() if descending else gifts.c.id.asc()
 
     def after(*columns: Any) -> list[Any]:
@@ -600,7 +600,7 @@ def list_gifts(
         if driver is not None:
             key, other_id = driver
             table, other, _, _ = LINKS[LINK_FILTERS[key]]
-            where = _filters(args, skip=key) + ([] if visible is None else [visible])
+            where = [*_filters(args, skip=key), visible_to(role)]
             where.append(other == other_id)
             if last_id is not None:
                 where.append(table.c.gift_id < last_id)
@@ -637,12 +637,10 @@ def list_gifts(
     return rows, has_more, next_cursor
 
 
-def summarize(args: dict[str, Any], visible: Any = None) -> dict[str, Any]:
+def summarize(args: dict[str, Any], role: str) -> dict[str, Any]:
     """Counts by status and from Santa, and the exact sum of price x quantity,
     of the gifts matching the listing's filters: one grouped query."""
-    where = _filters(args)
-    if visible is not None:
-        where.append(visible)
+    where = [*_filters(args), visible_to(role)]
     with autocommit() as connection:
         if connection.dialect.name == "sqlite":
             # SQLite keeps NUMERIC as a float: sum whole cents (exact integers).

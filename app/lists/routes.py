@@ -19,6 +19,7 @@ from app.gifts.routes import (
     IF_NONE_MATCH,
     SERVER_ERRORS,
     _if_match,
+    revalidate,
     unknown_ids_problem,
     visible,
 )
@@ -43,6 +44,7 @@ class ListsBlueprint(Blueprint):
 blp = ListsBlueprint(
     "lists", __name__, description="Lists of gifts (wishlists, ideas, assigned)."
 )
+blp.after_request(revalidate)
 
 
 def _problem(status: int, description: str) -> Callable[..., Any]:

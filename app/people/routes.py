@@ -19,6 +19,7 @@ from app.gifts.routes import (
     IF_NONE_MATCH,
     SERVER_ERRORS,
     _if_match,
+    revalidate,
     visible,
 )
 from app.gifts.schemas import MAX_ID
@@ -40,6 +41,7 @@ class PeopleBlueprint(Blueprint):
 
 
 blp = PeopleBlueprint("people", __name__, description="People the family buys for.")
+blp.after_request(revalidate)
 
 
 def _problem(status: int, description: str) -> Callable[..., Any]:
