@@ -16,9 +16,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from app.extensions import db
-from app.gifts import store
-from app.lists import store as list_store
-from app.people import store as people_store
 from tests.test_people_lists import GIFTS, LISTS, PEOPLE, make, walk
 
 MakeGift = Callable[..., dict[str, Any]]
@@ -400,62 +397,6 @@ def test_summary_refuses_page_and_sort_parameters(
     response = client.get(f"{GIFTS}/summary?{query}")
     assert response.status_code == 422
     assert list(response.get_json()["errors"]) == [query.split("=")[0]]
-
-
-# Child visibility, at store level (the views pass the parent's clause until
-# members sign in; the HTTP tests of the child's view wait for that merge).
-
-
-def test_a_childs_counts_and_summary_leave_santas_gifts_out(
-    app: Flask, client: FlaskClient, make_gift: MakeGift, ann: int, wish: int
-) -> None:
-    make_gift(recipient_ids=[ann], list_ids=[wish], from_santa=True, price=5)
-    make_gift(recipient_ids=[ann], list_ids=[wish], price=3)
-    child, parent = store.visible_to("child"), store.visible_to("parent")
-
-    with app.app_context():
-        assert people_store.get_person(ann, child)["gift_count"] == 1
-        assert people_store.get_person(ann, parent)["gift_count"] == 2
-        assert list_store.list_lists({"limit": 5}, child)[0][0]["gift_count"] == 1
-        assert list_store.get_list(wish, parent)["gift_count"] == 2
-        summary = store.summarize({"list_ids": [wish]}, "child")
-        assert (summary["total"], summary["from_santa"], summary["price_total"]) == (
-            1,
-            0,
-            Decimal("3.00"),
-        )
-        assert store.summarize({}, "parent")["from_santa"] == 1
-        page = store.list_gifts(
-            {"sort": "recent", "limit": 5, "person_ids": [ann]}, "child"
-        )
-        assert [g["from_santa"] for g in page[0]] == [False]
-
-
-def test_a_child_cannot_put_santas_gift_on_a_new_list(
-    app: Flask, client: FlaskClient, make_gift: MakeGift
-) -> None:
-    santa = make_gift(from_santa=True)
-    with app.app_context(), pytest.raises(store.UnknownIds) as raised:
-        list_store.create_list(
-            {"name": "Mine", "gift_ids": [santa["id"]]}, store.visible_to("child")
-        )
-    assert raised.value.unknown == {"gift_ids": ("gift", [santa["id"]])}
-    assert client.get(LISTS).get_json()["items"] == []
-
-
-def test_a_childs_bulk_add_naming_santas_gift_is_not_found(
-    app: Flask, make_gift: MakeGift, wish: int
-) -> None:
-    santa, plain = make_gift(from_santa=True), make_gift()
-    with app.app_context():
-        with pytest.raises(store.NotFound) as raised:
-            store.bulk_update(
-                [plain["id"], santa["id"]],
-                {"add_list_ids": [wish]},
-                "child",
-            )
-        assert raised.value.missing_ids == [santa["id"]]
-        assert store.get_gift(plain["id"], "parent")["list_ids"] == []
 
 
 # Queries per page -----------------------------------------------------------------
