@@ -228,15 +228,45 @@ class GiftUpdateSchema(GiftCreateSchema):
         }
 
 
+def record_id(**kwargs: Any) -> StrictInteger:
+    """An id (or a version) in a backup record: a JSON integer in range."""
+    kwargs.setdefault("required", True)
+    return StrictInteger(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
 class GiftRecordSchema(GiftCreateSchema):
     """A gift as a backup holds it (``flask gifts import``): the fields a client
-    may send, validated as a POST validates them, and those the server sets."""
+    may send, validated as a POST validates them, and those the server sets.
+    Its people and lists are records of their own (the link sections)."""
 
     read_only = frozenset()
-    id = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_ID))
-    version = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    id = record_id()
+    version = record_id()
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
+
+    class Meta(GiftCreateSchema.Meta):
+        exclude = ("recipient_ids", "list_ids")
+
+
+class GiftRecipientRecordSchema(ma.Schema):
+    """A backup's link of a gift to a person it is for."""
+
+    gift_id = record_id()
+    person_id = record_id()
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class GiftListRecordSchema(ma.Schema):
+    """A backup's link of a gift to a list it is on."""
+
+    gift_id = record_id()
+    list_id = record_id()
+
+    class Meta:
+        unknown = ma.RAISE
 
 
 def _isoformat(value: Any) -> Any:

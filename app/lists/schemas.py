@@ -15,6 +15,7 @@ from app.gifts.schemas import (
     StrictInteger,
     TrimmedString,
     id_list,
+    record_id,
 )
 from app.models import LIST_KINDS, MAX_LIST_NAME, GiftList
 from app.people.schemas import PageArgsSchema
@@ -40,6 +41,17 @@ class ListCreateSchema(ma.Schema):
 
     class Meta:
         unknown = ma.RAISE
+
+
+class ListRecordSchema(ListCreateSchema):
+    """A list as a backup holds it: what a POST takes but its gifts (the
+    gift_lists section holds them), and the id and version the server set."""
+
+    id = record_id()
+    version = record_id()
+
+    class Meta(ListCreateSchema.Meta):
+        exclude = ("gift_ids",)
 
 
 class ListUpdateSchema(ma.Schema):

@@ -12,6 +12,7 @@ from app.gifts.schemas import (
     STORABLE_TEXT,
     ModelDumpSchema,
     TrimmedString,
+    record_id,
     text_field,
 )
 from app.models import MAX_PERSON_NAME, MAX_TEXT, Person
@@ -44,6 +45,14 @@ class PersonUpdateSchema(PersonCreateSchema):
         if data.get("name", "") is None:
             del data["name"]
         return data
+
+
+class PersonRecordSchema(PersonCreateSchema):
+    """A person as a backup holds them: what a POST takes, and the id and
+    version the server set."""
+
+    id = record_id()
+    version = record_id()
 
 
 class PersonSchema(ModelDumpSchema):
