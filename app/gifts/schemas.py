@@ -17,6 +17,9 @@ READ_ONLY = frozenset({"id", "created_at", "updated_at"})
 # PATCH: null on these leaves the value as it is (API.md "Partial updates").
 NOT_NULLABLE = ("name", "quantity", "priority", "status", "from_santa")
 BULK_MAX_IDS = 100
+# A cursor of the longest name (255 characters, each escaped as a surrogate
+# pair) in base64.
+MAX_CURSOR = 4200
 # Ids are INTEGER on PostgreSQL; a larger one names no gift (and overflows
 # SQLite's driver), so it is refused before reaching the database.
 MAX_ID = 2**31 - 1
@@ -276,10 +279,22 @@ class GiftPageSchema(ma.Schema):
     next_cursor = fields.String(allow_none=True)
 
 
+class BoundedList(fields.List):
+    """A list whose length is checked before its items: half a million ids
+    cost a worker over a second to check one by one before being refused."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, list):
+            for validator in self.validators:
+                if isinstance(validator, validate.Length):
+                    validator(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 class GiftBulkUpdateSchema(ma.Schema):
     """The same change to many gifts, all or nothing."""
 
-    ids = fields.List(
+    ids = BoundedList(
         StrictInteger(validate=validate.Range(min=1, max=MAX_ID)),
         required=True,
         validate=validate.Length(1, BULK_MAX_IDS),
@@ -300,7 +315,7 @@ class GiftListArgsSchema(ma.Schema):
     """Listing filters, sort and page."""
 
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
-    cursor = fields.String(load_default=None)
+    cursor = fields.String(load_default=None, validate=validate.Length(max=MAX_CURSOR))
     statuses = fields.List(fields.String(validate=validate.OneOf(STATUSES)))
     priority = fields.List(fields.String(validate=validate.OneOf(PRIORITIES)))
     from_santa = fields.Boolean(truthy={"true"}, falsy={"false"})
