@@ -9,7 +9,7 @@ from typing import Any
 from flask import Flask
 from swagger_ui_bundle import swagger_ui_path
 
-from app import config, errors, health
+from app import config, database, errors, health
 from app.extensions import api, db, migrate
 from app.gifts.routes import blp as gifts_blp
 from app.json import GiftsJSONProvider
@@ -52,4 +52,5 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     api.register_blueprint(gifts_blp, url_prefix="/api/v1/gifts")
     api.register_blueprint(health.blp)
     errors.init_app(app)
+    database.init_app(app, health.head_revisions(app.config["MIGRATIONS_DIRECTORY"]))
     return app

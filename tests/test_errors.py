@@ -66,8 +66,7 @@ def test_json_with_a_charset_is_accepted(client: FlaskClient) -> None:
     assert response.status_code == 201
 
 
-def test_a_body_over_the_limit_is_a_413(database_url_for_tests: str) -> None:
-    app = make_app(database_url_for_tests)
+def test_a_body_over_the_limit_is_a_413(app: Flask) -> None:
     app.config["MAX_CONTENT_LENGTH"] = 100
     client = FlaskClient(app, ClientResponse)
 

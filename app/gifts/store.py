@@ -23,6 +23,7 @@ from werkzeug.datastructures import ETags
 
 from app import etags
 from app.config import AUTOCOMMIT_BIND
+from app.database import retry_read
 from app.extensions import db
 from app.gifts.cursors import decode_cursor, encode_cursor
 from app.models import Gift, utcnow
@@ -78,6 +79,7 @@ def transaction() -> Iterator[Connection]:
         yield connection
 
 
+@retry_read
 def get_gift(gift_id: int) -> RowMapping:
     with autocommit() as connection:
         gift = connection.execute(BY_ID, {"gift_id": gift_id}).mappings().first()
@@ -257,6 +259,7 @@ def _page(
     return list(connection.execute(statement).mappings())
 
 
+@retry_read
 def list_gifts(args: dict[str, Any]) -> tuple[list[RowMapping], bool, str | None]:
     """One page: (gifts, has_more, next_cursor). Keyset pagination, so a page
     deep in the table costs what the first one costs."""
