@@ -7,9 +7,8 @@ from inspect import iscoroutinefunction
 from typing import Any
 
 from flask import Flask
-from swagger_ui_bundle import swagger_ui_path
 
-from app import config, database, errors, health
+from app import config, database, docs_files, errors, health
 from app.extensions import api, db, migrate
 from app.gifts.routes import blp as gifts_blp
 from app.json import GiftsJSONProvider
@@ -36,14 +35,8 @@ class GiftsFlask(Flask):
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings from the environment, then ``overrides`` (tests)."""
-    # The only static files are the docs page's, from an installed package, so
-    # /docs works offline (no CDN).
-    app = GiftsFlask(
-        __name__,
-        instance_relative_config=True,
-        static_folder=str(swagger_ui_path),
-        static_url_path="/docs/static",
-    )
+    # No static folder: the docs page's files come from app.docs_files.
+    app = GiftsFlask(__name__, instance_relative_config=True, static_folder=None)
     config.load(app, overrides)
 
     db.init_app(app)
@@ -51,6 +44,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     api.init_app(app)
     api.register_blueprint(gifts_blp, url_prefix="/api/v1/gifts")
     api.register_blueprint(health.blp)
+    app.register_blueprint(docs_files.blp)
     errors.init_app(app)
     database.init_app(app, health.head_revisions(app.config["MIGRATIONS_DIRECTORY"]))
     return app
