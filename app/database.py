@@ -55,9 +55,11 @@ def engine_options(url: str) -> dict[str, Any]:
         # statement timeout, in the queue (flock) and then in SQLite.
         sqlite_writers.WAIT_SECONDS = statement / 1000
         return {"connect_args": {"timeout": statement / 1000}}
-    # No pre-ping: it costs a round trip per request (see README, "Database
-    # restarts"); a dropped connection is caught instead (retry_read).
+    # No pre-ping by default: it costs a round trip per request (README,
+    # "Database restarts", measured); a dropped connection is caught instead
+    # (retry_read, _drop_stale_pools). DB_PRE_PING=1 turns it on.
     return {
+        "pool_pre_ping": os.environ.get("DB_PRE_PING") == "1",
         "pool_recycle": 300,
         "pool_timeout": POOL_TIMEOUT_SECONDS,
         "connect_args": {
