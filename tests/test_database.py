@@ -288,3 +288,23 @@ def test_sqlite_busy_timeout_follows_the_statement_timeout(
             assert isinstance(raw, sqlite3.Connection)
             timeout = connection.exec_driver_sql("PRAGMA busy_timeout").scalar()
     assert timeout == STATEMENT_MS
+
+
+def test_migrations_are_not_bound_by_the_request_statement_timeout(
+    empty_database_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A statement timeout meant for requests must not fail a long migration."""
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT", "1")  # 1 ms: any real statement
+    app = make_app(empty_database_url)
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's statement_timeout")
+        upgrade()
+    dispose(app)
+    plain = sa.create_engine(database_url(empty_database_url))  # no timeout
+    with plain.connect() as connection:
+        version = connection.exec_driver_sql(
+            "SELECT version_num FROM alembic_version"
+        ).scalar()
+    plain.dispose()
+    assert version == "0004"
