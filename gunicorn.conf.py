@@ -3,6 +3,8 @@
 import multiprocessing
 import os
 
+from app.logs import logging_config
+
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # One worker process per core (at least two), each serving requests on a pool
 # of threads: a client that trickles or stalls holds one thread for at most
@@ -26,3 +28,8 @@ loglevel = os.environ.get("LOG_LEVEL", "info").lower()
 # gunicorn 27's control socket lives at one path per user: two services (or a
 # service and its benchmark) would fight over it. Nothing here uses it.
 control_socket_disable = True
+# gunicorn's own lines in the app's format (JSON, or LOG_FORMAT=text).
+logger_class = "app.logs.GunicornLogger"
+logconfig_dict = logging_config(
+    os.environ.get("LOG_FORMAT", "json").lower(), loglevel.upper(), accesslog
+)

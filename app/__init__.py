@@ -8,8 +8,10 @@ from typing import Any
 
 from flask import Flask
 
-from app import config, database, docs_files, errors, health
+from app import access, config, database, docs_files, errors, favicon, health, logs
+from app.access.openapi import AccessPlugin
 from app.extensions import api, db, migrate
+from app.gifts.cli import cli as gifts_cli
 from app.gifts.routes import blp as gifts_blp
 from app.json import GiftsJSONProvider
 
@@ -38,13 +40,19 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     # No static folder: the docs page's files come from app.docs_files.
     app = GiftsFlask(__name__, instance_relative_config=True, static_folder=None)
     config.load(app, overrides)
+    logs.configure(app)  # first: its timer starts before any other hook
 
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIRECTORY"])
-    api.init_app(app)
+    api.init_app(app, spec_kwargs={"extra_plugins": [AccessPlugin()]})
     api.register_blueprint(gifts_blp, url_prefix="/api/v1/gifts")
     api.register_blueprint(health.blp)
     app.register_blueprint(docs_files.blp)
+    app.register_blueprint(favicon.blp)
+    # Order of the checks before a view: request id, who asks, body type.
     errors.init_app(app)
     database.init_app(app, health.head_revisions(app.config["MIGRATIONS_DIRECTORY"]))
+    access.init_app(app)
+    app.before_request(errors.require_json_body)
+    app.cli.add_command(gifts_cli)
     return app

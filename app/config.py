@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import logging
 import os
 from collections.abc import Mapping
 from pathlib import Path
@@ -36,7 +35,15 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
             env.get("MAX_CONTENT_LENGTH") or DEFAULT_MAX_CONTENT_LENGTH
         ),
         LOG_LEVEL=env.get("LOG_LEVEL", "INFO").upper(),
+        LOG_FORMAT=env.get("LOG_FORMAT", "json").lower(),
         MIGRATIONS_DIRECTORY=MIGRATIONS_DIRECTORY,
+        # Members and access: sign-in tokens' lifetime; origins of dashboards.
+        SESSION_DAYS=int(env.get("SESSION_DAYS") or 30),
+        CORS_ORIGINS=[
+            origin.strip()
+            for origin in env.get("CORS_ORIGINS", "").split(",")
+            if origin.strip()
+        ],
         # flask-smorest: the OpenAPI document and its docs page.
         API_TITLE="Gifts API",
         API_VERSION="1.0.0",
@@ -65,11 +72,6 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
         )
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
-    logging.basicConfig(
-        level=app.config["LOG_LEVEL"],
-        format="%(asctime)s %(levelname)s %(name)s %(message)s",
-    )
-    app.logger.setLevel(app.config["LOG_LEVEL"])
 
 
 def engine_options(app: Flask) -> dict[str, Any]:

@@ -91,6 +91,18 @@ def _drop_stale_pools(context: sa.engine.ExceptionContext) -> None:
             engine.dispose()
 
 
+def without_statement_timeout(connection: sa.Connection) -> None:
+    """Lift the requests' statement timeout for the rest of this transaction.
+
+    For commands that read or write a whole household at once (export,
+    import): the time they rightly take grows with it. ``SET LOCAL`` ends with
+    the transaction, so the pooled connection is bounded again afterwards; the
+    lock timeout stays. SQLite has no statement timeout.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+
+
 def retry_read(func: Callable[P, R]) -> Callable[P, R]:
     """Run a read again, once, when its connection turned out to be dead
     (the database restarted since it was pooled). Only for reads: a write

@@ -25,14 +25,36 @@ BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
 TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
 DETAILS = {
     400: "The request body is not valid JSON.",
+    401: "A valid bearer token is required (Authorization: Bearer <token>).",
+    403: "The member's role may not do this.",
     404: "The requested resource does not exist.",
     405: "The method is not allowed for the requested URL.",
     412: "The resource has changed since you last read it.",
     413: "The request body is larger than the limit.",
     415: "The request body must be application/json.",
     422: "The request is invalid.",
+    429: "Too many failed sign-ins; try again after Retry-After seconds.",
     500: "The server hit an unexpected error.",
     503: "The database is unavailable.",
+}
+
+
+# Headers that always come with these errors, for the API document.
+ERROR_HEADERS = {
+    401: {
+        "WWW-Authenticate": {
+            "description": 'Bearer, or Bearer error="invalid_token" (RFC 6750).',
+            "required": True,
+            "schema": {"type": "string"},
+        }
+    },
+    429: {
+        "Retry-After": {
+            "description": "Seconds until a sign-in is accepted again.",
+            "required": True,
+            "schema": {"type": "integer", "minimum": 1},
+        }
+    },
 }
 
 
@@ -100,7 +122,11 @@ def problem_response(
 ) -> Callable[..., Any]:
     """Document an error answer peculiar to one view, as a problem document."""
     return blp.alt_response(
-        status, schema=ProblemSchema, content_type=PROBLEM_JSON, description=description
+        status,
+        schema=ProblemSchema,
+        content_type=PROBLEM_JSON,
+        description=description,
+        headers=ERROR_HEADERS.get(status),
     )
 
 
@@ -121,6 +147,8 @@ class ProblemApi(Api):
             if status >= 400:
                 response["description"] = DETAILS.get(status, status.phrase)
                 response["schema"] = self.ERROR_SCHEMA
+                if status in ERROR_HEADERS:
+                    response["headers"] = ERROR_HEADERS[status]
             prepare_response(response, self.spec, PROBLEM_JSON)
             self.spec.components.response(status.name, response, lazy=True)
         default = {
@@ -132,6 +160,13 @@ class ProblemApi(Api):
         self.spec.components.response(
             self.DEFAULT_ERROR_RESPONSE_NAME, default, lazy=True
         )
+
+    def _register_pagination_header(self) -> None:
+        """Register no X-Pagination header (nor its PaginationMetadata schema).
+
+        Listings page with a cursor in the body, never with flask-smorest's
+        header; registered anyway, its schema would sit unused in the document.
+        """
 
     def handle_http_exception(self, error: HTTPException) -> Response:
         status = error.code or 500
@@ -162,7 +197,7 @@ def _assign_request_id() -> None:
         g.request_id = f"{random.getrandbits(128):032x}"
 
 
-def _require_json_body() -> Response | None:
+def require_json_body() -> Response | None:
     """A write must send JSON; anything else is refused before any parsing."""
     if request.routing_exception is not None:
         return None  # an unknown route or method answers 404/405 first
@@ -182,8 +217,8 @@ def _unexpected(error: Exception) -> Response:
 
 
 def init_app(app: Flask) -> None:
-    """Wire request ids, the content-type rule and the catch-all handlers."""
+    """Wire request ids and the catch-all handlers (create_app adds
+    ``require_json_body`` after the token check)."""
     app.before_request(_assign_request_id)
-    app.before_request(_require_json_body)
     app.after_request(_add_request_id)
     app.register_error_handler(Exception, _unexpected)

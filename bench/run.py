@@ -64,6 +64,7 @@ BIN = Path(sys.executable).parent  # the venv's bin: gunicorn, flask
 sys.path.insert(0, str(ROOT))  # `app` and `bench.seed`, even outside the venv
 
 from app import create_app  # noqa: E402
+from app.access import accounts  # noqa: E402
 from app.config import database_url  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.gifts.store import encode_cursor  # noqa: E402
@@ -351,9 +352,13 @@ def serving(app_spec: str, env: dict[str, str], log_path: Path) -> Iterator[Guni
         server.stop()
 
 
-def http(url: str, method: str = "GET", body: Any = None) -> tuple[int, Any]:
+def http(
+    url: str, method: str = "GET", body: Any = None, token: str | None = None
+) -> tuple[int, Any]:
     data = None if body is None else json.dumps(body).encode()
     request = urllib.request.Request(url, data=data, method=method)
+    if token is not None:
+        request.add_header("Authorization", f"Bearer {token}")
     if data is not None:
         request.add_header("Content-Type", "application/json")
     try:
@@ -394,7 +399,12 @@ def wrk_version(wrk: str) -> str:
 
 
 def run_wrk(
-    wrk: str, url: str, script: str, ids: tuple[int, int], seconds: int
+    wrk: str,
+    url: str,
+    script: str,
+    ids: tuple[int, int],
+    seconds: int,
+    token: str = "",
 ) -> dict:
     command = [
         wrk,
@@ -410,7 +420,9 @@ def run_wrk(
         str(ids[0]),
         str(ids[1]),
     ]
-    env = {**os.environ, "LUA_PATH": f"{BENCH / 'wrk'}/?.lua;;"}
+    # The token goes through the environment: never on a command line or in
+    # the results.
+    env = {**os.environ, "LUA_PATH": f"{BENCH / 'wrk'}/?.lua;;", "BENCH_TOKEN": token}
     result = subprocess.run(
         command, capture_output=True, text=True, env=env, timeout=seconds + 60
     )
@@ -441,7 +453,9 @@ def run_wrk(
     }
 
 
-def check_case(server: Gunicorn, case: Case, ids: tuple[int, int]) -> str | None:
+def check_case(
+    server: Gunicorn, case: Case, ids: tuple[int, int], token: str
+) -> str | None:
     """One request first: the endpoint answers what the run will count as success."""
     body = case.body
     if body == "bulk":
@@ -449,7 +463,8 @@ def check_case(server: Gunicorn, case: Case, ids: tuple[int, int]) -> str | None
             "ids": list(range(ids[0], ids[0] + 50)),
             "changes": {"from_santa": True},
         }
-    status, answer = http(server.url + case.path.format(low=ids[0]), case.method, body)
+    url = server.url + case.path.format(low=ids[0])
+    status, answer = http(url, case.method, body, token)
     if status != case.status:
         return f"expected {case.status}, got {status}: {answer!r:.300}"
     if case.key == "get_page" and len(answer["items"]) != 50:
@@ -466,17 +481,18 @@ def measure(
     server: Gunicorn,
     case: Case,
     ids: tuple[int, int],
+    token: str,
     db_pids: Callable[[], list[int]] = list,
 ) -> dict:
-    problem = check_case(server, case, ids)
+    problem = check_case(server, case, ids, token)
     if problem:
         raise RuntimeError(f"{case.title}: {problem}\n{server.log_tail()}")
-    run_wrk(wrk, server.url, case.script, ids, WARMUP)
+    run_wrk(wrk, server.url, case.script, ids, WARMUP, token)
     meter = CpuMeter(server.pids, db_pids)
     before = meter.snapshot()
     result = {
         "title": case.title,
-        **run_wrk(wrk, server.url, case.script, ids, DURATION),
+        **run_wrk(wrk, server.url, case.script, ids, DURATION, token),
     }
     used = meter.usage(before, meter.snapshot())
     requests = max(result["requests"], 1)
@@ -501,13 +517,14 @@ def measure(
 # Databases -------------------------------------------------------------------
 
 
-def flask_cli(url: str, *args: str) -> None:
+def flask_cli(url: str, *args: str) -> str:
     env = {**os.environ, "DATABASE_URL": url, "FLASK_APP": "wsgi.py"}
     result = subprocess.run(
         [str(BIN / "flask"), *args], cwd=ROOT, env=env, capture_output=True, text=True
     )
     if result.returncode != 0:
         raise RuntimeError(f"flask {' '.join(args)} failed:\n{result.stderr}")
+    return result.stdout
 
 
 class Postgres:
@@ -574,10 +591,11 @@ def find_postgres() -> tuple[Postgres | None, str]:
 # The HTTP benchmark ------------------------------------------------------------
 
 
-def typical_gift_body(url: str) -> bytes:
+def typical_gift_body(url: str, token: str) -> bytes:
     """The JSON of a gift of median size, as the real app serves it."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     bodies = sorted(
         (client.get(f"/api/v1/gifts/{gift_id}").data for gift_id in range(1, 102)),
         key=len,
@@ -604,11 +622,16 @@ def bench_service(
     ids = seed_gifts(url, GIFTS)
     seed_seconds = round(time.perf_counter() - started, 2)
     result: dict[str, Any] = {"seed_seconds": seed_seconds, "ids": list(ids)}
-    result["ceiling"] = bench_ceiling(wrk, typical_gift_body(url), workdir)
+    # Every case is authenticated, as every client must be.
+    flask_cli(url, "members", "add", "bench", "--role", "parent")
+    token = flask_cli(url, "tokens", "create", "bench", "--label", "bench").split()[-1]
+    result["ceiling"] = bench_ceiling(
+        wrk, typical_gift_body(url, token), workdir, token
+    )
     with serving("wsgi:app", {"DATABASE_URL": url}, workdir / f"{name}.log") as server:
         log(f"{name}: gunicorn on {server.url}")
         result["endpoints"] = {
-            case.key: measure(wrk, server, case, ids, db_pids) for case in CASES
+            case.key: measure(wrk, server, case, ids, token, db_pids) for case in CASES
         }
         result["memory"] = server.memory()
         result["server_errors_logged"] = server.log_tail(10000).count("Traceback")
@@ -616,18 +639,20 @@ def bench_service(
     with serving("wsgi:app", env, workdir / f"{name}-sync.log") as server:
         log(f"{name}: the former setup (sync workers) on {server.url}")
         result["sync_workers"] = {
-            case.key: measure(wrk, server, case, ids, db_pids) for case in COMPARED
+            case.key: measure(wrk, server, case, ids, token, db_pids)
+            for case in COMPARED
         }
     return result
 
 
-def bench_ceiling(wrk: str, body: bytes, workdir: Path) -> dict:
+def bench_ceiling(wrk: str, body: bytes, workdir: Path, token: str) -> dict:
+    """The ceiling app gets the same requests, token included (it ignores it)."""
     body_path = workdir / "ceiling.json"
     body_path.write_bytes(body)
     env = {"BENCH_CEILING_BODY": str(body_path)}
     with serving("bench.ceiling:app", env, workdir / "ceiling.log") as server:
         log(f"ceiling: gunicorn on {server.url}, {len(body)} bytes of JSON")
-        result = measure(wrk, server, CEILING, (1, GIFTS))
+        result = measure(wrk, server, CEILING, (1, GIFTS), token)
         result["memory"] = server.memory()
     result["body_bytes"] = len(body)
     return result
@@ -703,6 +728,10 @@ def _cursor_of(sort: str, statement: str) -> str:
 def time_listing(app: Any) -> dict:
     """First page against pages at the end of the table, through the app."""
     client = app.test_client()
+    with app.app_context():
+        member = accounts.add_member(f"bench-listing-{os.getpid()}", "parent")
+        _, token = accounts.create_token(member, label="bench listing")
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
     with app.app_context():
         pages = {
             "recent_first": ("", True),

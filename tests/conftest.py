@@ -19,6 +19,7 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from app import create_app
+from app.access import accounts
 from app.config import database_url
 from app.extensions import db
 
@@ -58,15 +59,21 @@ def database_url_for_tests(tmp_path_factory: pytest.TempPathFactory) -> str:
     return url
 
 
+# Emptied before each test (access_tokens goes with members: ON DELETE CASCADE).
+TABLES = ("gifts", "sign_in_failures", "access_tokens", "members")
+
+
 @pytest.fixture
 def app(database_url_for_tests: str) -> Iterator[Flask]:
     app = make_app(database_url_for_tests)
     with app.app_context():
         with db.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
-                connection.exec_driver_sql("TRUNCATE gifts RESTART IDENTITY")
+                tables = ", ".join(TABLES)
+                connection.exec_driver_sql(f"TRUNCATE {tables} RESTART IDENTITY")
             else:
-                connection.exec_driver_sql("DELETE FROM gifts")
+                for table in TABLES:
+                    connection.exec_driver_sql(f"DELETE FROM {table}")
                 connection.exec_driver_sql("DELETE FROM sqlite_sequence")
     yield app
     with app.app_context():
@@ -82,9 +89,47 @@ class ClientResponse(Response):
         return json.loads(self.get_data()) if force or self.is_json else None
 
 
+def make_member(app: Flask, name: str, role: str, **fields: Any) -> tuple[int, str]:
+    """A member made with the service's own code, and a new token of theirs."""
+    with app.app_context():
+        member = accounts.add_member(name, role, **fields)
+        _, token = accounts.create_token(member, label="tests")
+        return member.id, token
+
+
+def client_with_token(app: Flask, token: str | None) -> FlaskClient:
+    client = FlaskClient(app, ClientResponse)
+    if token is not None:
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    return client
+
+
 @pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return FlaskClient(app, ClientResponse)
+def parent_token(app: Flask) -> str:
+    return make_member(app, "Mum", "parent")[1]
+
+
+@pytest.fixture
+def child_token(app: Flask) -> str:
+    return make_member(app, "Kid", "child")[1]
+
+
+@pytest.fixture
+def client(app: Flask, parent_token: str) -> FlaskClient:
+    """A client signed in as a parent (who may do everything)."""
+    return client_with_token(app, parent_token)
+
+
+@pytest.fixture
+def child_client(app: Flask, child_token: str) -> FlaskClient:
+    """A client signed in as a child (Santa's gifts do not exist for it)."""
+    return client_with_token(app, child_token)
+
+
+@pytest.fixture
+def anonymous_client(app: Flask) -> FlaskClient:
+    """A client that sends no Authorization header."""
+    return client_with_token(app, None)
 
 
 @pytest.fixture

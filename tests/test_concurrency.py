@@ -29,6 +29,7 @@ from flask_migrate import upgrade
 
 from app import create_app
 from app.extensions import db
+from tests.conftest import make_member
 
 pytestmark = pytest.mark.slow
 
@@ -38,6 +39,7 @@ READY_TIMEOUT = 30.0
 REQUEST_TIMEOUT = 20.0
 STOP_TIMEOUT = 15.0
 GIFTS = "/api/v1/gifts"
+PASSWORD = "correct horse battery"
 
 
 @dataclass
@@ -50,10 +52,13 @@ class Reply:
 class Service:
     """A running gunicorn, spoken to over HTTP on 127.0.0.1."""
 
-    def __init__(self, process: subprocess.Popen[bytes], port: int, log: Path):
+    def __init__(
+        self, process: subprocess.Popen[bytes], port: int, log: Path, token: str
+    ):
         self.process = process
         self.port = port
         self.log_path = log
+        self.token = token  # a parent's, sent unless a request says otherwise
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace")
@@ -64,8 +69,13 @@ class Service:
         path: str,
         body: Any = None,
         headers: dict[str, str] | None = None,
+        token: str | None = "",
     ) -> Reply:
+        """``token``: "" sends the service's parent token, None sends none."""
         all_headers = dict(headers or {})
+        token = self.token if token == "" else token
+        if token is not None:
+            all_headers.setdefault("Authorization", f"Bearer {token}")
         payload = None
         if body is not None:
             payload = json.dumps(body).encode()
@@ -92,12 +102,16 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def migrate(url: str) -> None:
-    """``flask db upgrade`` on the given database."""
+def migrate(url: str) -> str:
+    """``flask db upgrade`` on the given database; a parent's token."""
     app = create_app({"SQLALCHEMY_DATABASE_URI": url})
     with app.app_context():
         upgrade()
         db.engine.dispose()
+    _, token = make_member(app, "Mum", "parent", password=PASSWORD)
+    with app.app_context():
+        db.engine.dispose()
+    return token
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:
@@ -131,7 +145,7 @@ def wait_until_ready(service: Service) -> None:
 @pytest.fixture
 def service(empty_database_url: str, tmp_path: Path) -> Iterator[Service]:
     """gunicorn with 4 workers on a freshly migrated database, always stopped."""
-    migrate(empty_database_url)
+    token = migrate(empty_database_url)
     port = free_port()
     env = {
         **os.environ,
@@ -154,7 +168,7 @@ def service(empty_database_url: str, tmp_path: Path) -> Iterator[Service]:
             stderr=subprocess.STDOUT,
         )
     try:
-        running = Service(process, port, log_path)
+        running = Service(process, port, log_path, token)
         wait_until_ready(running)
         yield running
     finally:
@@ -393,4 +407,60 @@ def test_bulk_and_single_patches_on_overlapping_gifts(service: Service) -> None:
             f"gift {gift_id} notes {last}" if gift_id in singles else None
         )
         assert {field: gift[field] for field in expected} == expected, gift_id
+    assert_log_clean(service)
+
+
+# Access across workers ------------------------------------------------------------
+
+
+def test_a_revoked_token_is_refused_by_every_worker_within_5_seconds(
+    service: Service,
+) -> None:
+    signed_in = service.request(
+        "POST", "/api/v1/sessions", {"login": "Mum", "password": PASSWORD}, token=None
+    )
+    assert signed_in.status == 201, signed_in.body
+    token = signed_in.body["token"]
+
+    def get(_: Barrier) -> int:
+        return service.request("GET", GIFTS, token=token).status
+
+    # Every worker has now checked the token, and may remember it.
+    assert run_together([get] * 16) == [200] * 16
+    signed_out = service.request("DELETE", "/api/v1/sessions/current", token=token)
+    assert signed_out.status == 204
+    revoked = time.monotonic()
+    while True:
+        statuses = run_together([get] * 16)
+        if set(statuses) == {401}:
+            break
+        assert set(statuses) <= {200, 401}, statuses
+        assert time.monotonic() - revoked < 5, "still accepted after 5 s"
+        time.sleep(0.2)
+    assert service.request("GET", GIFTS).status == 200  # the other token works
+    assert_log_clean(service)
+
+
+def test_the_sign_in_throttle_holds_across_workers(service: Service) -> None:
+    def wrong(barrier: Barrier) -> int:
+        barrier.wait()
+        body = {"login": "mum", "password": "guess"}  # an unknown login
+        return service.request("POST", "/api/v1/sessions", body, token=None).status
+
+    def attempt(barrier: Barrier) -> Reply:
+        barrier.wait()
+        body = {"login": "Mum", "password": "guess"}
+        return service.request("POST", "/api/v1/sessions", body, token=None)
+
+    # 12 at once, spread over the workers: exactly 5 are checked.
+    assert sorted(run_together([wrong] * 12)) == [401] * 5 + [429] * 7
+    replies = run_together([attempt] * 12)
+    assert sorted(reply.status for reply in replies) == [401] * 5 + [429] * 7
+    for reply in replies:
+        if reply.status == 429:
+            assert 1 <= int(reply.headers["retry-after"]) <= 15 * 60
+    right = service.request(
+        "POST", "/api/v1/sessions", {"login": "Mum", "password": PASSWORD}, token=None
+    )
+    assert right.status == 429
     assert_log_clean(service)

@@ -20,7 +20,7 @@ from flask_migrate import downgrade, upgrade
 
 from app.config import database_url
 from app.extensions import db
-from tests.conftest import ClientResponse, make_app
+from tests.conftest import client_with_token, make_app, make_member
 
 GIFTS = "/api/v1/gifts"
 PROBLEM_JSON = "application/problem+json"
@@ -50,7 +50,13 @@ def quick_app(
 
 @pytest.fixture
 def quick_client(quick_app: Flask) -> FlaskClient:
-    return FlaskClient(quick_app, ClientResponse)
+    return signed_in(quick_app)
+
+
+def signed_in(app: Flask, name: str = "Mum") -> FlaskClient:
+    """A parent's client (after a migration round trip, a new parent: the
+    members went with the downgrade)."""
+    return client_with_token(app, make_member(app, name, "parent")[1])
 
 
 def busy(response: Any, within: float, started: float) -> None:
@@ -152,9 +158,9 @@ def test_an_api_request_on_a_database_behind_the_code_is_a_503(
     empty_database_url: str,
 ) -> None:
     app = make_app(empty_database_url)
-    client = FlaskClient(app, ClientResponse)
     with app.app_context():
         upgrade()
+    client = signed_in(app)
     gift = client.post(GIFTS, json={"name": "Kite"}).get_json()
     with app.app_context():
         downgrade(revision="0001")
@@ -167,6 +173,7 @@ def test_an_api_request_on_a_database_behind_the_code_is_a_503(
     assert client.get("/healthz").status_code == 200
     with app.app_context():
         upgrade()
+    client = signed_in(app)
     assert client.get(f"{GIFTS}/{gift['id']}").status_code == 200
     dispose(app)
 
@@ -176,9 +183,9 @@ def test_a_schema_change_between_checks_is_a_503_not_a_500(
 ) -> None:
     """Within the second the revision is trusted, a missing column answers 503."""
     app = make_app(empty_database_url)
-    client = FlaskClient(app, ClientResponse)
     with app.app_context():
         upgrade()
+    client = signed_in(app)
     gift = client.post(GIFTS, json={"name": "Kite"}).get_json()  # checked now
     with app.app_context():
         downgrade(revision="0001")
@@ -196,9 +203,9 @@ def test_an_etag_read_before_a_migration_round_trip_is_refused(
     """downgrade 0002 + upgrade starts every version at 1 again: the old tag
     must not match the newer state."""
     app = make_app(empty_database_url)
-    client = FlaskClient(app, ClientResponse)
     with app.app_context():
         upgrade()
+    client = signed_in(app)
     created = client.post(GIFTS, json={"name": "Kite", "notes": "first"})
     url, old_tag = created.headers["Location"], created.headers["ETag"]
     for notes in ("second", "third"):
@@ -207,6 +214,7 @@ def test_an_etag_read_before_a_migration_round_trip_is_refused(
         downgrade(revision="0001")
         upgrade()
     app.extensions["schema_gate"].current_until = 0.0  # as a second later
+    client = signed_in(app)
 
     refused = client.patch(url, json={"notes": "stale"}, headers={"If-Match": old_tag})
     deleted = client.delete(url, headers={"If-Match": old_tag})
@@ -246,9 +254,8 @@ def _kill_pooled_connections(app: Flask) -> None:
 
 
 def test_a_read_on_a_dead_pooled_connection_is_retried_once(
-    postgres_app: Flask,
+    postgres_app: Flask, client: FlaskClient
 ) -> None:
-    client = FlaskClient(postgres_app, ClientResponse)
     gift = client.post(GIFTS, json={"name": "Kite"}).get_json()
     assert client.get(f"{GIFTS}/{gift['id']}").status_code == 200  # pooled
     _kill_pooled_connections(postgres_app)
@@ -260,9 +267,8 @@ def test_a_read_on_a_dead_pooled_connection_is_retried_once(
 
 
 def test_a_write_on_a_dead_pooled_connection_is_not_repeated(
-    postgres_app: Flask,
+    postgres_app: Flask, client: FlaskClient
 ) -> None:
-    client = FlaskClient(postgres_app, ClientResponse)
     gift = client.post(GIFTS, json={"name": "Kite"}).get_json()
     _kill_pooled_connections(postgres_app)
 

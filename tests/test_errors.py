@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from tests.conftest import ClientResponse, make_app
+from tests.conftest import ClientResponse, client_with_token, make_app
 
 GIFTS = "/api/v1/gifts"
 PROBLEM_JSON = "application/problem+json"
@@ -66,9 +66,9 @@ def test_json_with_a_charset_is_accepted(client: FlaskClient) -> None:
     assert response.status_code == 201
 
 
-def test_a_body_over_the_limit_is_a_413(app: Flask) -> None:
+def test_a_body_over_the_limit_is_a_413(app: Flask, parent_token: str) -> None:
     app.config["MAX_CONTENT_LENGTH"] = 100
-    client = FlaskClient(app, ClientResponse)
+    client = client_with_token(app, parent_token)
 
     response = client.post(GIFTS, json={"name": "Kite", "notes": "x" * 200})
 
@@ -144,7 +144,8 @@ def test_every_response_carries_a_request_id(client: FlaskClient) -> None:
 @pytest.fixture
 def unreachable_client(tmp_path: Any) -> FlaskClient:
     app = make_app(f"sqlite:///{tmp_path}/missing/dir/gifts.db")
-    return FlaskClient(app, ClientResponse)
+    # Well-formed, so checking it needs the database.
+    return client_with_token(app, "A" * 43)
 
 
 @pytest.mark.parametrize(

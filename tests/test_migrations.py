@@ -13,7 +13,9 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import check, downgrade, upgrade
 
+from app.access import accounts
 from app.extensions import db
+from app.models import SignInFailure
 from tests.conftest import make_app
 
 BEFORE_FROM_SANTA = "0001"
@@ -190,3 +192,38 @@ def test_check_reports_drift_when_the_database_lags(migration_app: Flask) -> Non
 
     with pytest.raises(SystemExit):
         check()
+
+
+ACCESS_TABLES = {"members", "access_tokens", "sign_in_failures"}
+
+
+def test_access_tables_come_and_go_with_rows_present(migration_app: Flask) -> None:
+    upgrade(revision="0003")
+    insert_pre_feature_rows()
+    tables_before = set(sa.inspect(db.engine).get_table_names())
+    upgrade(revision="0004")
+    assert set(sa.inspect(db.engine).get_table_names()) - tables_before == ACCESS_TABLES
+    member = accounts.add_member("Mum", "parent", "mum@example.org", "long password")
+    accounts.create_token(member, label="laptop", days=3)
+    with db.engine.begin() as connection:
+        connection.execute(
+            sa.insert(SignInFailure.__table__).values(
+                login_key="login:ghost", failed_at=dt.datetime.now(dt.UTC)
+            )
+        )
+    db.session.remove()
+
+    downgrade(revision="0003")
+
+    inspector = sa.inspect(db.engine)
+    assert set(inspector.get_table_names()) == tables_before
+    if db.engine.dialect.name == "postgresql":
+        assert "member_role" not in {enum["name"] for enum in inspector.get_enums()}
+    assert read_rows("from_santa") == expected_rows(from_santa=False)
+
+    upgrade(revision="0004")  # and up again: the enum type is made anew
+    assert accounts.list_members() == []
+    again = accounts.add_member("Mum", "child")
+    assert again.role == "child" and accounts.list_tokens() == []
+    assert read_rows("from_santa") == expected_rows(from_santa=False)
+    db.session.remove()

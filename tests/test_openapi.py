@@ -5,6 +5,10 @@ compatibility"). docs/openapi-before-from-santa.json is the contract before the
 from_santa field: the same document with from_santa taken out of every schema
 and parameter and nothing else (docs/generate_openapi.py, ``without_field``).
 It is frozen: the current document must keep everything it promised.
+docs/openapi-before-access.json is the contract before members and access
+(frozen too): authentication is the one deliberate exception to compatibility,
+so a bearer security requirement, the 401/403/429 answers it brings and new
+paths are additions, not breaks.
 """
 
 from __future__ import annotations
@@ -206,6 +210,12 @@ def test_committed_document_is_compatible_with_the_one_before_from_santa() -> No
     assert breaking_changes(before, _committed("openapi.json")) == []
 
 
+def test_document_keeps_everything_promised_before_access(
+    current: dict[str, Any],
+) -> None:
+    assert breaking_changes(_committed("openapi-before-access.json"), current) == []
+
+
 def test_baseline_is_the_contract_without_from_santa() -> None:
     before = _committed("openapi-before-from-santa.json")
     assert "from_santa" not in json.dumps(before)
@@ -269,6 +279,26 @@ def test_checker_sees_a_response_code_removed(current: dict[str, Any]) -> None:
     ]
 
 
+def test_checker_takes_security_new_errors_and_new_paths_as_additions(
+    current: dict[str, Any],
+) -> None:
+    before = copy.deepcopy(current)
+    before["paths"] = {
+        path: item for path, item in before["paths"].items() if "gifts" in path
+    }
+    for _, _, operation in _operations(before):
+        operation.pop("security", None)
+        for status in ("401", "403", "429"):
+            operation["responses"].pop(status, None)
+    assert breaking_changes(before, current) == []
+    # ... but taking such an answer away again is a break.
+    after = copy.deepcopy(current)
+    del after["paths"]["/api/v1/gifts"]["get"]["responses"]["401"]
+    assert breaking_changes(current, after) == [
+        "GET /api/v1/gifts: response 401 removed"
+    ]
+
+
 # What the document says -------------------------------------------------------
 
 
@@ -284,13 +314,16 @@ def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 def test_every_endpoint_is_documented(current: dict[str, Any]) -> None:
     assert sorted((m.upper(), p) for m, p, _ in _operations(current)) == [
         ("DELETE", "/api/v1/gifts/{gift_id}"),
+        ("DELETE", "/api/v1/sessions/current"),
         ("GET", "/api/v1/gifts"),
         ("GET", "/api/v1/gifts/{gift_id}"),
+        ("GET", "/api/v1/members/me"),
         ("GET", "/healthz"),
         ("GET", "/readyz"),
         ("PATCH", "/api/v1/gifts"),
         ("PATCH", "/api/v1/gifts/{gift_id}"),
         ("POST", "/api/v1/gifts"),
+        ("POST", "/api/v1/sessions"),
     ]
     assert all(operation.get("summary") for _, _, operation in _operations(current))
 
@@ -318,12 +351,46 @@ def test_every_error_response_is_a_problem_document(current: dict[str, Any]) -> 
         ("patch", "/api/v1/gifts/{gift_id}", {"400", "404", "412", "415", "422"}),
         ("delete", "/api/v1/gifts/{gift_id}", {"404", "412", "503"}),
         ("get", "/readyz", {"503"}),
+        ("post", "/api/v1/sessions", {"401", "422", "429"}),
+        ("get", "/api/v1/members/me", {"401"}),
+        ("delete", "/api/v1/sessions/current", {"401"}),
     ],
 )
 def test_operation_documents_its_answers(
     current: dict[str, Any], method: str, path: str, statuses: set[str]
 ) -> None:
     assert statuses <= current["paths"][path][method]["responses"].keys()
+
+
+def test_the_bearer_scheme_guards_every_api_operation_but_sign_in(
+    current: dict[str, Any],
+) -> None:
+    assert current["components"]["securitySchemes"]["bearerAuth"] == {
+        "type": "http",
+        "scheme": "bearer",
+        "description": "A token from POST /api/v1/sessions or `flask tokens create`.",
+    }
+    for method, path, operation in _operations(current):
+        if (method, path) == ("post", "/api/v1/sessions"):
+            assert operation["security"] == []
+        elif path.startswith("/api/v1/"):
+            assert operation["security"] == [{"bearerAuth": []}], (method, path)
+            unauthorized = _resolve(current, operation["responses"]["401"])
+            assert "WWW-Authenticate" in unauthorized["headers"]
+        else:
+            assert "security" not in operation and "401" not in operation["responses"]
+    role_checked = {
+        (method, path)
+        for method, path, operation in _operations(current)
+        if "403" in operation["responses"]
+    }
+    assert role_checked == {
+        ("post", "/api/v1/gifts"),
+        ("patch", "/api/v1/gifts"),
+        ("patch", "/api/v1/gifts/{gift_id}"),
+    }
+    throttled = current["paths"]["/api/v1/sessions"]["post"]["responses"]["429"]
+    assert _resolve(current, throttled)["headers"]["Retry-After"]["required"]
 
 
 def test_money_booleans_and_timestamps_are_typed(current: dict[str, Any]) -> None:

@@ -97,7 +97,7 @@ def cluster() -> Iterator[Cluster]:
 @pytest.fixture
 def served(cluster: Cluster, tmp_path: Path) -> Iterator[Service]:
     url = cluster.url("gifts")
-    migrate(url)
+    token = migrate(url)
     port = free_port()
     env = {**os.environ, "DATABASE_URL": url, "HOST": "127.0.0.1", "PORT": str(port)}
     log_path = tmp_path / "gunicorn.log"
@@ -111,7 +111,7 @@ def served(cluster: Cluster, tmp_path: Path) -> Iterator[Service]:
             stderr=subprocess.STDOUT,
         )
     try:
-        running = Service(process, port, log_path)
+        running = Service(process, port, log_path, token)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             try:

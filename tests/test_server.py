@@ -40,7 +40,7 @@ LOCK_MS = 1000
 @pytest.fixture
 def served(empty_database_url: str, tmp_path: Path) -> Iterator[Service]:
     """gunicorn -c gunicorn.conf.py with short database timeouts."""
-    migrate(empty_database_url)
+    token = migrate(empty_database_url)
     port = free_port()
     env = {
         **os.environ,
@@ -62,7 +62,7 @@ def served(empty_database_url: str, tmp_path: Path) -> Iterator[Service]:
             stderr=subprocess.STDOUT,
         )
     try:
-        running = Service(process, port, log_path)
+        running = Service(process, port, log_path, token)
         wait_until_ready(running)
         yield running
     finally:

@@ -11,6 +11,7 @@ from flask_smorest import Blueprint, abort
 from sqlalchemy.engine import RowMapping
 from werkzeug.datastructures import ETags
 
+from app.access import current_member
 from app.errors import problem, problem_response, problem_responses
 from app.gifts import store
 from app.gifts.cursors import BadCursor
@@ -59,6 +60,20 @@ def _problem(status: int, description: str) -> Callable[..., Any]:
     return problem_response(blp, status, description)
 
 
+def _role() -> str:
+    return current_member().role
+
+
+def _checked_role(fields: dict[str, Any]) -> str:
+    """The asker's role, once it may make this change: a child may not mark a
+    gift from Santa (403, decided before any gift is looked up). Sending
+    false is fine: for a child every gift it can reach is not Santa's."""
+    role = _role()
+    if role != store.PARENT and fields.get("from_santa") is True:
+        abort(403, message="Only a parent may mark a gift from Santa.")
+    return role
+
+
 def _etag_headers(gift: RowMapping) -> dict[str, str]:
     return {"ETag": f'"{store.etag(gift)}"'}
 
@@ -84,6 +99,15 @@ def _handle_not_found(error: store.NotFound) -> Response:
     )
 
 
+@blp.after_request
+def _revalidate(response: Response) -> Response:
+    """Gift data is the member's own view (a child's differs): a browser may
+    keep it for this user only, and must revalidate it with the ETag."""
+    if response.status_code in (200, 201, 304):
+        response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
 @blp.errorhandler(store.PreconditionFailed)
 def _handle_precondition_failed(error: store.PreconditionFailed) -> Response:
     return problem(412)
@@ -98,7 +122,7 @@ class Gifts(MethodView):
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List gifts, newest first, filtered and sorted, one page at a time"""
         try:
-            gifts, has_more, next_cursor = store.list_gifts(args)
+            gifts, has_more, next_cursor = store.list_gifts(args, _role())
         except BadCursor:
             abort(422, errors={"cursor": ["Not a cursor of this listing."]})
         return {"items": gifts, "has_more": has_more, "next_cursor": next_cursor}
@@ -108,6 +132,7 @@ class Gifts(MethodView):
     @blp.doc(responses=BODY_ERRORS)
     def post(self, fields: dict[str, Any]) -> tuple[RowMapping, dict[str, str]]:
         """Create a gift"""
+        _checked_role(fields)
         gift = store.create_gift(fields)
         location = url_for("gifts.GiftById", gift_id=gift["id"])
         return gift, {"Location": location, **_etag_headers(gift)}
@@ -118,7 +143,8 @@ class Gifts(MethodView):
     @blp.doc(responses=BODY_ERRORS)
     def patch(self, body: dict[str, Any]) -> dict[str, Any]:
         """Apply the same change to many gifts, all or nothing"""
-        return {"items": store.bulk_update(body["ids"], body["changes"])}
+        role = _checked_role(body["changes"])
+        return {"items": store.bulk_update(body["ids"], body["changes"], role)}
 
 
 @blp.route(f"/<int(max={MAX_ID}):gift_id>")
@@ -130,7 +156,7 @@ class GiftById(MethodView):
     @blp.doc(responses=SERVER_ERRORS)
     def get(self, gift_id: int) -> Any:
         """Get one gift"""
-        gift = store.get_gift(gift_id)
+        gift = store.get_gift(gift_id, _role())
         headers = _etag_headers(gift)
         if request.if_none_match.contains_weak(store.etag(gift)):
             return Response(status=304, headers=headers)
@@ -144,7 +170,8 @@ class GiftById(MethodView):
     @blp.doc(responses=BODY_ERRORS)
     def patch(self, changes: dict[str, Any], gift_id: int) -> Any:
         """Change some fields of a gift"""
-        gift = store.update_gift(gift_id, changes, _if_match())
+        role = _checked_role(changes)
+        gift = store.update_gift(gift_id, changes, role, _if_match())
         return gift, _etag_headers(gift)
 
     @blp.doc(parameters=[IF_MATCH])
@@ -154,4 +181,4 @@ class GiftById(MethodView):
     @blp.doc(responses=SERVER_ERRORS)
     def delete(self, gift_id: int) -> None:
         """Delete a gift"""
-        store.delete_gift(gift_id, _if_match())
+        store.delete_gift(gift_id, _role(), _if_match())

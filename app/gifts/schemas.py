@@ -147,21 +147,24 @@ class GiftCreateSchema(ma.Schema):
         load_default=False, metadata={"description": "Mark the gift as from Santa."}
     )
 
+    # Fields a client may not send: the server sets them.
+    read_only: frozenset[str] = READ_ONLY
+
     class Meta:
         unknown = ma.RAISE
 
     def load(self, data: Any, **kwargs: Any) -> Any:
         """Load, naming read-only fields (id, timestamps) beside any other error."""
-        if not isinstance(data, dict) or not READ_ONLY & data.keys():
+        if not isinstance(data, dict) or not self.read_only & data.keys():
             return super().load(data, **kwargs)
         errors: dict[str, Any] = {}
         try:
             super().load(
-                {k: v for k, v in data.items() if k not in READ_ONLY}, **kwargs
+                {k: v for k, v in data.items() if k not in self.read_only}, **kwargs
             )
         except ma.ValidationError as error:
             errors = error.normalized_messages()
-        for key in READ_ONLY & data.keys():
+        for key in self.read_only & data.keys():
             errors[key] = ["Read-only field."]
         raise ma.ValidationError(errors)
 
@@ -190,6 +193,17 @@ class GiftUpdateSchema(GiftCreateSchema):
             for key, value in data.items()
             if value is not None or key not in NOT_NULLABLE
         }
+
+
+class GiftRecordSchema(GiftCreateSchema):
+    """A gift as a backup holds it (``flask gifts import``): the fields a client
+    may send, validated as a POST validates them, and those the server sets."""
+
+    read_only = frozenset()
+    id = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    version = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
 
 
 def _isoformat(value: Any) -> Any:

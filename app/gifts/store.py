@@ -30,7 +30,23 @@ from app.models import Gift, utcnow
 from app.sqlite_writers import writer_lock
 
 gifts = Gift.__table__
-BY_ID = sa.select(gifts).where(gifts.c.id == sa.bindparam("gift_id"))
+PARENT = "parent"
+
+
+def visible_to(role: str) -> sa.ColumnElement[bool]:
+    """The gifts a member of ``role`` may know of: for a child, Santa's do not
+    exist. Every query of gifts carries it, so pages, cursors, counts and
+    404s stay right by construction."""
+    if role == PARENT:
+        return sa.true()
+    return gifts.c.from_santa.is_(False)
+
+
+@lru_cache(maxsize=8)
+def _by_id(role: str) -> sa.Select[Any]:
+    return sa.select(gifts).where(
+        gifts.c.id == sa.bindparam("gift_id"), visible_to(role)
+    )
 
 
 class NotFound(Exception):
@@ -80,9 +96,10 @@ def transaction() -> Iterator[Connection]:
 
 
 @retry_read
-def get_gift(gift_id: int) -> RowMapping:
+def get_gift(gift_id: int, role: str) -> RowMapping:
     with autocommit() as connection:
-        gift = connection.execute(BY_ID, {"gift_id": gift_id}).mappings().first()
+        statement = _by_id(role)
+        gift = connection.execute(statement, {"gift_id": gift_id}).mappings().first()
     if gift is None:
         raise NotFound([gift_id])
     return gift
@@ -107,9 +124,10 @@ def _versions(gift_id: int, if_match: ETags | None) -> list[Any] | None:
     return etags.states(gift_id, if_match.as_set())
 
 
-def _where(versioned: bool) -> Any:
-    """This gift; if ``versioned``, only while its version is an accepted one."""
-    condition = gifts.c.id == sa.bindparam("gift_id")
+def _where(versioned: bool, role: str) -> Any:
+    """This gift, if ``role`` sees it; if ``versioned``, only while its version
+    is an accepted one."""
+    condition = (gifts.c.id == sa.bindparam("gift_id")) & visible_to(role)
     if versioned:
         state = sa.tuple_(gifts.c.version, gifts.c.updated_at)
         condition &= state.in_(sa.bindparam("versions", expanding=True))
@@ -134,11 +152,16 @@ def _set_parameters(changes: dict[str, Any]) -> dict[str, Any]:
 
 
 @lru_cache(maxsize=512)
-def _update_statement(columns: tuple[str, ...], versioned: bool) -> sa.Update:
+def _update_statement(
+    columns: tuple[str, ...], versioned: bool, role: str
+) -> sa.Update:
     """UPDATE of just these columns, built once per shape: building and
     caching-key a statement each request cost more than running it."""
     return (
-        sa.update(gifts).where(_where(versioned)).values(_set(columns)).returning(gifts)
+        sa.update(gifts)
+        .where(_where(versioned, role))
+        .values(_set(columns))
+        .returning(gifts)
     )
 
 
@@ -150,26 +173,30 @@ def _parameters(gift_id: int, versions: list[int] | None) -> dict[str, Any]:
 
 
 def _write_failed(
-    connection: Connection, gift_id: int, if_match: ETags | None
+    connection: Connection, gift_id: int, role: str, if_match: ETags | None
 ) -> Exception:
-    """Tell a missing gift from a stale ETag, after a write touched no row.
+    """Tell a missing gift (or one ``role`` may not see) from a stale ETag,
+    after a write touched no row.
 
     ``If-Match: *`` asks that the gift exist: on a missing one it fails (412,
-    RFC 9110 section 13.1.1).
+    RFC 9110 section 13.1.1) -- and so on one ``role`` may not see, which must
+    answer what a missing gift answers.
     """
-    exists = connection.scalar(sa.select(gifts.c.id).where(gifts.c.id == gift_id))
+    exists = connection.scalar(
+        sa.select(gifts.c.id).where(gifts.c.id == gift_id, visible_to(role))
+    )
     if exists or (if_match is not None and if_match.star_tag):
         return PreconditionFailed()
     return NotFound([gift_id])
 
 
 def update_gift(
-    gift_id: int, changes: dict[str, Any], if_match: ETags | None = None
+    gift_id: int, changes: dict[str, Any], role: str, if_match: ETags | None = None
 ) -> RowMapping:
     """Apply a partial update; only the columns sent are written."""
     if not changes:
         try:
-            gift = get_gift(gift_id)
+            gift = get_gift(gift_id, role)
         except NotFound:
             if if_match is not None and if_match.star_tag:
                 raise PreconditionFailed() from None
@@ -178,28 +205,29 @@ def update_gift(
             raise PreconditionFailed()
         return gift
     versions = _versions(gift_id, if_match)
-    statement = _update_statement(tuple(sorted(changes)), versions is not None)
+    statement = _update_statement(tuple(sorted(changes)), versions is not None, role)
     parameters = _parameters(gift_id, versions) | _set_parameters(changes)
     with autocommit(write=True) as connection:
         gift = connection.execute(statement, parameters).mappings().first()
         if gift is None:
-            raise _write_failed(connection, gift_id, if_match)
+            raise _write_failed(connection, gift_id, role, if_match)
         return gift
 
 
-def delete_gift(gift_id: int, if_match: ETags | None = None) -> None:
+def delete_gift(gift_id: int, role: str, if_match: ETags | None = None) -> None:
     versions = _versions(gift_id, if_match)
-    statement = sa.delete(gifts).where(_where(versions is not None))
+    statement = sa.delete(gifts).where(_where(versions is not None, role))
     with autocommit(write=True) as connection:
         result = connection.execute(statement, _parameters(gift_id, versions))
         if result.rowcount == 0:
-            raise _write_failed(connection, gift_id, if_match)
+            raise _write_failed(connection, gift_id, role, if_match)
 
 
-def bulk_update(ids: list[int], changes: dict[str, Any]) -> list[RowMapping]:
-    """The same change to every gift, all or nothing; in the order of ``ids``."""
+def bulk_update(ids: list[int], changes: dict[str, Any], role: str) -> list[RowMapping]:
+    """The same change to every gift, all or nothing; in the order of ``ids``.
+    A gift ``role`` may not see is missing like one that does not exist."""
     ids = list(dict.fromkeys(ids))
-    selected = gifts.c.id.in_(ids)
+    selected = gifts.c.id.in_(ids) & visible_to(role)
     with transaction() as connection:
         if not changes:
             rows = connection.execute(sa.select(gifts).where(selected))
@@ -260,7 +288,9 @@ def _page(
 
 
 @retry_read
-def list_gifts(args: dict[str, Any]) -> tuple[list[RowMapping], bool, str | None]:
+def list_gifts(
+    args: dict[str, Any], role: str
+) -> tuple[list[RowMapping], bool, str | None]:
     """One page: (gifts, has_more, next_cursor). Keyset pagination, so a page
     deep in the table costs what the first one costs."""
     sort, limit = args["sort"], args["limit"]
@@ -268,7 +298,7 @@ def list_gifts(args: dict[str, Any]) -> tuple[list[RowMapping], bool, str | None
     key, last_id = (None, None)
     if args.get("cursor"):
         key, last_id = decode_cursor(sort, args["cursor"])
-    where = _filters(args)
+    where = [*_filters(args), visible_to(role)]
     id_order = gifts.c.id.desc() if descending else gifts.c.id.asc()
 
     def after(*columns: Any) -> list[Any]:

@@ -2,7 +2,6 @@
 -- the dashboard's multi-select "From Santa" action.
 local common = require("common")
 setup, init, done = common.setup, common.init, common.done
-local headers = {["Content-Type"] = "application/json"}
 local flag = false
 
 function request()
@@ -17,5 +16,5 @@ function request()
   flag = not flag
   local body = '{"ids": [' .. table.concat(ids, ", ") .. '], "changes": '
     .. '{"from_santa": ' .. (flag and "true" or "false") .. '}}'
-  return wrk.format("PATCH", "/api/v1/gifts", headers, body)
+  return wrk.format("PATCH", "/api/v1/gifts", common.json_headers, body)
 end

@@ -1,7 +1,8 @@
 -- Shared by the bench scripts (found through LUA_PATH=bench/wrk/?.lua).
 -- Each wrk thread has its own Lua state: setup() numbers the threads so each
 -- seeds its own random stream; init() reads the id range "<low> <high>" given
--- after `--` on the wrk command line; done() prints one JSON line for run.py.
+-- after `--` on the wrk command line, and the bearer token from BENCH_TOKEN
+-- (every request is authenticated); done() prints one JSON line for run.py.
 local M = {}
 
 local counter = 0
@@ -19,6 +20,14 @@ function M.init(args)
   math.randomseed(os.time() * 1000 + (thread_id or 0) * 7919)
   -- LuaJIT's first numbers after seeding are poorly spread: skip a few.
   for _ = 1, 10 do math.random() end
+  local token = os.getenv("BENCH_TOKEN") or ""
+  -- wrk.format uses wrk.headers only when a request gives no headers of its
+  -- own: M.json_headers carries the token too.
+  wrk.headers["Authorization"] = "Bearer " .. token
+  M.json_headers = {
+    ["Authorization"] = "Bearer " .. token,
+    ["Content-Type"] = "application/json",
+  }
 end
 
 function M.random_id()

@@ -1,7 +1,6 @@
 -- PATCH /api/v1/gifts/<random id> {"from_santa": true|false}: the toggle.
 local common = require("common")
 setup, done = common.setup, common.done
-local headers = {["Content-Type"] = "application/json"}
 local flag = false
 
 function init(args)
@@ -11,5 +10,5 @@ end
 function request()
   flag = not flag
   local body = flag and '{"from_santa": true}' or '{"from_santa": false}'
-  return wrk.format("PATCH", "/api/v1/gifts/" .. common.random_id(), headers, body)
+  return wrk.format("PATCH", "/api/v1/gifts/" .. common.random_id(), common.json_headers, body)
 end

@@ -1,7 +1,6 @@
 -- POST /api/v1/gifts with a realistic new gift (some without a price).
 local common = require("common")
 setup, init, done = common.setup, common.init, common.done
-local headers = {["Content-Type"] = "application/json"}
 local things = {"train set", "puzzle", "scarf", "board game", "kite", "novel"}
 local priorities = {"low", "medium", "high"}
 local n = 0
@@ -17,5 +16,5 @@ function request()
       .. '"url": "https://shop.example.com/p/%d", "from_santa": %s}',
     things[math.random(#things)], thread_id or 0, n, price,
     priorities[math.random(3)], n, math.random() < 0.3 and "true" or "false")
-  return wrk.format("POST", "/api/v1/gifts", headers, body)
+  return wrk.format("POST", "/api/v1/gifts", common.json_headers, body)
 end

@@ -1,0 +1,162 @@
+"""Members and their tokens: made, changed and listed (the CLI and sign-in)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from flask import current_app
+from marshmallow import ValidationError, validate
+
+from app.access.auth import hash_token, token_cache
+from app.access.passwords import MAX_PASSWORD, MIN_PASSWORD, hash_password
+from app.extensions import db
+from app.models import ROLES, AccessToken, Member, utcnow
+from app.models.member import MAX_EMAIL, MAX_MEMBER_NAME, MAX_TOKEN_LABEL
+
+EMAIL = validate.Email()
+
+
+class AccountError(Exception):
+    """Bad input to a member or token operation; the message says what."""
+
+
+def check_name(name: str) -> str:
+    name = name.strip()
+    if not 1 <= len(name) <= MAX_MEMBER_NAME:
+        raise AccountError(f"a name has 1 to {MAX_MEMBER_NAME} characters")
+    if "@" in name:
+        raise AccountError("a name may not contain '@' (it would read as an email)")
+    return name
+
+
+def check_email(email: str) -> str:
+    email = email.strip()
+    try:
+        EMAIL(email)
+    except ValidationError as error:
+        raise AccountError(f"not an email address: {email!r}") from error
+    if len(email.casefold()) > MAX_EMAIL:  # the case-folded form is stored too
+        raise AccountError(f"an email has at most {MAX_EMAIL} characters")
+    return email
+
+
+def check_password(password: str) -> str:
+    if not MIN_PASSWORD <= len(password) <= MAX_PASSWORD:
+        raise AccountError(
+            f"a password has {MIN_PASSWORD} to {MAX_PASSWORD} characters"
+        )
+    return password
+
+
+def find_member(name: str) -> Member:
+    member = db.session.scalar(sa.select(Member).where(Member.name == name))
+    if member is None:
+        raise AccountError(f"no member named {name!r}")
+    return member
+
+
+def find_login(login: str) -> Member | None:
+    """The member whose name is ``login``, or whose email matches it
+    case-insensitively."""
+    if "@" in login:
+        where = Member.email_key == login.casefold()
+    else:
+        where = Member.name == login
+    return db.session.scalar(sa.select(Member).where(where))
+
+
+def add_member(
+    name: str, role: str, email: str | None = None, password: str | None = None
+) -> Member:
+    name = check_name(name)
+    if role not in ROLES:
+        raise AccountError(f"a role is one of {', '.join(ROLES)}, not {role!r}")
+    if email is not None:
+        email = check_email(email)
+    if db.session.scalar(sa.select(Member.id).where(Member.name == name)):
+        raise AccountError(f"a member named {name!r} already exists")
+    email_key = email.casefold() if email else None
+    if email_key and db.session.scalar(
+        sa.select(Member.id).where(Member.email_key == email_key)
+    ):
+        raise AccountError(f"another member has the email {email!r}")
+    member = Member(
+        name=name,
+        role=role,
+        email=email,
+        email_key=email_key,
+        password_hash=hash_password(check_password(password)) if password else None,
+        disabled=False,
+        created_at=utcnow(),
+    )
+    db.session.add(member)
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError as error:  # a concurrent add of the same name
+        db.session.rollback()
+        raise AccountError(f"a member named {name!r} already exists") from error
+    return member
+
+
+def set_password(name: str, password: str) -> Member:
+    member = find_member(name)
+    member.password_hash = hash_password(check_password(password))
+    db.session.commit()
+    return member
+
+
+def disable_member(name: str) -> Member:
+    """Disabled: none of the member's tokens works any more (within the
+    token cache's few seconds on other workers)."""
+    member = find_member(name)
+    member.disabled = True
+    db.session.commit()
+    token_cache(current_app).clear()
+    return member
+
+
+def list_members() -> Sequence[Member]:
+    return db.session.scalars(sa.select(Member).order_by(Member.id)).all()
+
+
+def create_token(
+    member: Member, label: str | None = None, days: int | None = None
+) -> tuple[AccessToken, str]:
+    """A new token of ``member``: (its row, the token). Only the hash is kept."""
+    if label is not None and len(label) > MAX_TOKEN_LABEL:
+        raise AccountError(f"a label has at most {MAX_TOKEN_LABEL} characters")
+    if days is not None and not 1 <= days <= 3650:
+        raise AccountError("--days is from 1 to 3650")
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    row = AccessToken(
+        member_id=member.id,
+        token_hash=hash_token(token),
+        label=label,
+        created_at=now,
+        expires_at=now + dt.timedelta(days=days) if days else None,
+    )
+    db.session.add(row)
+    db.session.commit()
+    return row, token
+
+
+def list_tokens(name: str | None = None) -> Sequence[tuple[AccessToken, Member]]:
+    query = sa.select(AccessToken, Member).join(Member).order_by(AccessToken.id)
+    if name is not None:
+        query = query.where(Member.id == find_member(name).id)
+    return [(token, member) for token, member in db.session.execute(query)]
+
+
+def revoke_token(token_id: int) -> AccessToken:
+    token = db.session.get(AccessToken, token_id)
+    if token is None:
+        raise AccountError(f"no token with id {token_id}")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        db.session.commit()
+    token_cache(current_app).forget(token.token_hash)
+    return token

@@ -1,0 +1,48 @@
+"""Cross-origin use (flask-cors, for the origins in CORS_ORIGINS) and the
+security headers every response carries."""
+
+from __future__ import annotations
+
+from flask import Flask, Response, request
+from flask_cors import CORS
+
+from app.access.auth import API_PREFIX
+
+CORS_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
+CORS_REQUEST_HEADERS = [
+    "Authorization",
+    "Content-Type",
+    "If-Match",
+    "If-None-Match",
+    "X-Request-ID",
+]
+CORS_EXPOSED_HEADERS = ["ETag", "Location", "X-Request-ID", "Retry-After"]
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
+
+
+def _secure(response: Response) -> Response:
+    response.headers.update(SECURITY_HEADERS)
+    if request.path.startswith(API_PREFIX):
+        # Answers differ by Origin (CORS headers or none): caches must not mix.
+        response.vary.add("Origin")
+    return response
+
+
+def init_app(app: Flask) -> None:
+    app.after_request(_secure)
+    origins = app.config["CORS_ORIGINS"]
+    if not origins:
+        return  # no other origin is allowed: browsers keep their same-origin rule
+    CORS(
+        app,
+        resources={f"{API_PREFIX}*": {}},
+        origins=origins,
+        methods=CORS_METHODS,
+        allow_headers=CORS_REQUEST_HEADERS,
+        expose_headers=CORS_EXPOSED_HEADERS,
+        supports_credentials=False,  # bearer tokens, never cookies
+        max_age=600,
+    )

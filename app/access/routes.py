@@ -1,0 +1,102 @@
+"""HTTP endpoints of sign-in: /api/v1/sessions and /api/v1/members/me."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import sqlalchemy as sa
+from flask import Response, current_app
+from flask.views import MethodView
+from flask_smorest import Blueprint
+
+from app.access import accounts, throttle
+from app.access.auth import current_member, token_cache, unauthorized
+from app.access.passwords import verify_password
+from app.access.schemas import MemberSchema, SessionSchema, SignInSchema
+from app.errors import problem, problem_response, problem_responses
+from app.gifts.store import transaction
+from app.json import ExactJSONParser
+from app.models import AccessToken, utcnow
+
+
+class AccessBlueprint(Blueprint):
+    """Reads request JSON like the gifts endpoints (400 for an empty body)."""
+
+    ARGUMENTS_PARSER = ExactJSONParser()
+
+
+blp = AccessBlueprint(
+    "access", __name__, description="Sign-in: sessions and the current member."
+)
+SIGN_IN_FAILED = "The login or the password is wrong."
+
+
+@blp.after_request
+def _no_store(response: Response) -> Response:
+    """A token or a member is nothing for a cache to keep."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+@blp.errorhandler(throttle.Throttled)
+def _throttled(error: throttle.Throttled) -> Response:
+    return problem(
+        429,
+        "Too many failed sign-ins for this login; try again later.",
+        headers={"Retry-After": str(error.retry_after)},
+    )
+
+
+@blp.route("/sessions")
+class Sessions(MethodView):
+    @blp.arguments(SignInSchema())
+    @blp.response(201, SessionSchema)
+    @problem_response(blp, 401, SIGN_IN_FAILED)
+    @problem_response(blp, 429, "Too many failed sign-ins (see Retry-After).")
+    @blp.doc(
+        security=[],
+        responses=problem_responses(400, 413, 415, 500, 503),
+    )
+    def post(self, body: dict[str, Any]) -> Any:
+        """Sign in with a login and password: a new session token"""
+        login, password = body["login"], body["password"]
+        member = accounts.find_login(login)
+        key = throttle.login_key(member, login)
+        with transaction() as connection:
+            attempt = throttle.reserve(connection, key)
+        # Checked even for an unknown login (against a dummy hash): the answer
+        # takes the same time whether or not the login exists.
+        password_hash = member.password_hash if member is not None else None
+        right = verify_password(password_hash, password)
+        if member is None or member.disabled or not right:
+            return unauthorized(SIGN_IN_FAILED)
+        with transaction() as connection:
+            throttle.take_back(connection, attempt)
+        days = int(current_app.config["SESSION_DAYS"])
+        row, token = accounts.create_token(member, label="session", days=days)
+        return {"token": token, "expires_at": row.expires_at, "member": member}
+
+
+@blp.route("/sessions/current")
+class CurrentSession(MethodView):
+    @blp.response(204)
+    @blp.doc(responses=problem_responses(500, 503))
+    def delete(self) -> None:
+        """Sign out: revoke the token that makes this request"""
+        with transaction() as connection:  # on SQLite, in the writers' queue
+            connection.execute(
+                sa.update(AccessToken)
+                .where(AccessToken.id == current_member().token_id)
+                .values(revoked_at=utcnow())
+            )
+        # This worker forgets at once; the others within the cache's seconds.
+        token_cache(current_app).clear()
+
+
+@blp.route("/members/me")
+class Me(MethodView):
+    @blp.response(200, MemberSchema)
+    @blp.doc(responses=problem_responses(500, 503))
+    def get(self) -> Any:
+        """The member this token belongs to"""
+        return current_member()

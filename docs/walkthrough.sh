@@ -1,0 +1,112 @@
+#!/usr/bin/env bash
+# The README's walkthrough: what follows the scissors line is copied into
+# README.md by `make readme` (tests/test_walkthrough.py checks the copy and
+# runs this script against `make run`, checking every status it shows).
+set -euo pipefail
+# ----8<---- README
+# In a second terminal, in the project directory, while `make run` serves.
+API=http://127.0.0.1:${PORT:-8000}
+# Every /api/v1 request carries a token: the one `make run` printed on its first
+# run (TOKEN=...), or a new one for the first parent member, made here.
+TOKEN=${TOKEN:-$(.venv/bin/flask tokens create parent --label walkthrough | tail -n 1)}
+api() { curl -sS -H "Authorization: Bearer $TOKEN" "$@"; }
+show() { api -w 'HTTP %{http_code}\n' "$@"; }  # the body, then the status
+bare() { curl -sS -w 'HTTP %{http_code}\n' "$@"; }  # the same, without the token
+field() { python3 -c "import json, sys; print(json.load(sys.stdin)$1)"; }
+
+show $API/readyz
+# {"status":"ready"}
+# HTTP 200
+
+show $API/api/v1/members/me
+# {"id":1,"name":"parent","role":"parent"}
+# HTTP 200
+bare $API/api/v1/gifts     # no token
+# {"type":"about:blank","title":"Unauthorized","status":401,...}
+# HTTP 401
+
+# 40 sample gifts (ids 1 to 40), so the listings below have something to show.
+# Never loaded unless you ask; use the same DATABASE_URL as the server.
+.venv/bin/flask gifts seed 40
+
+# Create a gift: 201, with Location and ETag headers.
+show -X POST $API/api/v1/gifts -H 'Content-Type: application/json' \
+     -d '{"name": "Wooden train set", "price": 49.99}'
+# {"id":41,"name":"Wooden train set",...,"price":49.99,...,"from_santa":false,...}
+# HTTP 201
+
+show -X PATCH $API/api/v1/gifts/41 -H 'Content-Type: application/json' \
+     -d '{"from_santa": true}'
+# {"id":41,...,"from_santa":true,...}
+# HTTP 200
+
+# Bad input is a problem document naming the field, and changes nothing.
+show -X PATCH $API/api/v1/gifts/41 -H 'Content-Type: application/json' \
+     -d '{"from_santa": "yes"}'
+# {"type":"about:blank","title":"Unprocessable Content","status":422,
+#  "detail":"The request is invalid.","errors":{"from_santa":["Not a valid boolean."]}}
+# HTTP 422
+
+show $API/api/v1/gifts/999
+# {"type":"about:blank","title":"Not Found","status":404,"detail":"No gift with this id."}
+# HTTP 404
+
+# Purchased or received gifts, cheapest first, three a page.
+show "$API/api/v1/gifts?statuses=purchased&statuses=received&sort=price_asc&limit=3"
+# {"items":[{...},{...},{...}],"has_more":true,"next_cursor":"WyJwcmljZV9hc2Mi..."}
+# HTTP 200
+cursor=$(api "$API/api/v1/gifts?statuses=purchased&statuses=received&sort=price_asc&limit=3" | field '["next_cursor"]')
+show "$API/api/v1/gifts?statuses=purchased&statuses=received&sort=price_asc&limit=3&cursor=$cursor"
+# {"items":[... the next three ...],"has_more":true,"next_cursor":"..."}
+# HTTP 200
+
+# Names holding "train" (any case), marked from Santa.
+show "$API/api/v1/gifts?search=train&from_santa=true"
+# {"items":[{"id":41,"name":"Wooden train set",...}],"has_more":false,"next_cursor":null}
+# HTTP 200
+
+# One change to many gifts, all or nothing.
+show -X PATCH $API/api/v1/gifts -H 'Content-Type: application/json' \
+     -d '{"ids": [1, 2, 3], "changes": {"status": "selected"}}'
+# {"items":[{"id":1,...,"status":"selected",...},{"id":2,...},{"id":3,...}]}
+# HTTP 200
+show -X PATCH $API/api/v1/gifts -H 'Content-Type: application/json' \
+     -d '{"ids": [4, 999], "changes": {"status": "selected"}}'
+# {...,"status":404,"detail":"No gifts with ids 999; nothing was changed.",
+#  "errors":{"ids":{"999":["No such gift."]}}}     (gift 4 is left as it was)
+# HTTP 404
+
+# Edit only if nobody changed the gift since you read it.
+etag=$(api -o /dev/null -D - $API/api/v1/gifts/41 | awk 'tolower($1) == "etag:" {print $2}' | tr -d '\r')
+show $API/api/v1/gifts/41 -H "If-None-Match: $etag"
+# (no body: unchanged since you read it)
+# HTTP 304
+show -X PATCH $API/api/v1/gifts/41 -H 'Content-Type: application/json' \
+     -H "If-Match: $etag" -d '{"price": 44.5}'
+# {"id":41,...,"price":44.5,...}
+# HTTP 200
+show -X PATCH $API/api/v1/gifts/41 -H 'Content-Type: application/json' \
+     -H "If-Match: $etag" -d '{"price": 40}'
+# {...,"status":412,"detail":"The resource has changed since you last read it."}
+# HTTP 412
+
+show -X DELETE $API/api/v1/gifts/41
+# (no body)
+# HTTP 204
+show $API/api/v1/gifts/41
+# {"type":"about:blank","title":"Not Found","status":404,"detail":"No gift with this id."}
+# HTTP 404
+
+# Signing in with a password, as the dashboard does, and out again.
+printf 'correct horse battery\n' | .venv/bin/flask members set-password parent
+session=$(curl -sS -X POST $API/api/v1/sessions -H 'Content-Type: application/json' \
+     -d '{"login": "parent", "password": "correct horse battery"}' | field '["token"]')
+bare $API/api/v1/members/me -H "Authorization: Bearer $session"
+# {"id":1,"name":"parent","role":"parent"}
+# HTTP 200
+bare -X DELETE $API/api/v1/sessions/current -H "Authorization: Bearer $session"
+# HTTP 204
+sleep 2  # each worker trusts what it read about a token for up to 2 s
+bare $API/api/v1/members/me -H "Authorization: Bearer $session"
+# {...,"status":401,...}   (signed out: this token no longer works, on any worker)
+# HTTP 401
