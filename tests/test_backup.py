@@ -20,7 +20,7 @@ from flask_migrate import upgrade
 from app import backup
 from app.extensions import db
 from app.models import Member
-from tests.conftest import client_with_token, make_app, make_member
+from tests.conftest import client_with_token, first_connect, make_app, make_member
 
 
 def _migrated(url: str) -> Flask:
@@ -362,6 +362,7 @@ def test_a_large_household_is_not_cut_by_the_requests_statement_timeout(
     # 1 ms: reading 20 000 gifts in one statement takes longer than that.
     monkeypatch.setenv("DB_STATEMENT_TIMEOUT", "1")
     bounded = make_app(empty_database_url)
+    first_connect(bounded)
 
     raw = _export(bounded, tmp_path / "large.json")
     with app.app_context():

@@ -20,7 +20,7 @@ from flask_migrate import downgrade, upgrade
 
 from app.config import database_url
 from app.extensions import db
-from tests.conftest import client_with_token, make_app, make_member
+from tests.conftest import client_with_token, first_connect, make_app, make_member
 
 GIFTS = "/api/v1/gifts"
 PROBLEM_JSON = "application/problem+json"
@@ -305,6 +305,7 @@ def test_migrations_are_not_bound_by_the_request_statement_timeout(
     with app.app_context():
         if db.engine.dialect.name != "postgresql":
             pytest.skip("PostgreSQL's statement_timeout")
+        first_connect(app)
         upgrade()
     dispose(app)
     plain = sa.create_engine(database_url(empty_database_url))  # no timeout
