@@ -14,6 +14,8 @@ from app.extensions import api, db, migrate
 from app.gifts.cli import cli as gifts_cli
 from app.gifts.routes import blp as gifts_blp
 from app.json import GiftsJSONProvider
+from app.lists.routes import blp as lists_blp
+from app.people.routes import blp as people_blp
 
 
 class GiftsFlask(Flask):
@@ -46,6 +48,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIRECTORY"])
     api.init_app(app, spec_kwargs={"extra_plugins": [AccessPlugin()]})
     api.register_blueprint(gifts_blp, url_prefix="/api/v1/gifts")
+    api.register_blueprint(people_blp, url_prefix="/api/v1/people")
+    api.register_blueprint(lists_blp, url_prefix="/api/v1/lists")
     api.register_blueprint(health.blp)
     app.register_blueprint(docs_files.blp)
     app.register_blueprint(favicon.blp)

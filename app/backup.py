@@ -1,10 +1,11 @@
 """Backups: everything a household owns as one versioned JSON file, and back.
 
 ``SECTIONS`` is the registry: one entry per table, parents before the tables
-that refer to them. A new table (people, lists, members) joins the file with
-one entry: its name in the file, its table, the load schema that validates a
-record, and the columns that hold secrets (password and token hashes), which
-are written only when asked with ``--include-secret-hashes``.
+that refer to them. A new table joins the file with one entry: its name in the
+file, its table, the load schema that validates a record, the columns that
+hold secrets (password and token hashes), which are written only when asked
+with ``--include-secret-hashes``, the columns unique in the table, and the
+columns that refer to another section's ids.
 
 An import goes through the same validation as the API (each section's load
 schema), all or nothing, into an empty database, keeping ids and timestamps,
@@ -27,11 +28,26 @@ import sqlalchemy as sa
 from flask import current_app
 from sqlalchemy.engine import Connection
 
+from app.access.schemas import AccessTokenRecordSchema, MemberRecordSchema
 from app.database import without_statement_timeout
 from app.extensions import db
-from app.gifts.schemas import GiftRecordSchema
+from app.gifts.schemas import (
+    GiftListRecordSchema,
+    GiftRecipientRecordSchema,
+    GiftRecordSchema,
+)
 from app.health import head_revisions
-from app.models import Gift
+from app.lists.schemas import ListRecordSchema
+from app.models import (
+    AccessToken,
+    Gift,
+    GiftList,
+    Member,
+    Person,
+    gift_lists,
+    gift_recipients,
+)
+from app.people.schemas import PersonRecordSchema
 from app.sqlite_writers import writer_lock
 
 FORMAT = "gifts-api-backup"
@@ -50,6 +66,11 @@ class Section:
     # record is a secret (access tokens) sets ``secret_section``.
     secret_columns: tuple[str, ...] = ()
     secret_section: bool = False
+    # Columns no two records may share (besides the key), and columns holding
+    # the id of a record of another section (null: none), checked before any
+    # write so a bad file is a list of problems, not a database error.
+    unique: tuple[str, ...] = ()
+    references: tuple[tuple[str, str], ...] = ()
 
     def columns(self, secrets: bool) -> list[sa.Column[Any]]:
         return [
@@ -59,7 +80,43 @@ class Section:
         ]
 
 
-SECTIONS: tuple[Section, ...] = (Section("gifts", Gift.__table__, GiftRecordSchema),)
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "members",
+        Member.__table__,
+        MemberRecordSchema,
+        secret_columns=("password_hash",),
+        unique=("name", "email_key"),
+    ),
+    Section(
+        "access_tokens",
+        AccessToken.__table__,
+        AccessTokenRecordSchema,
+        secret_section=True,
+        unique=("token_hash",),
+        references=(("member_id", "members"),),
+    ),
+    Section("people", Person.__table__, PersonRecordSchema),
+    Section(
+        "lists",
+        GiftList.__table__,
+        ListRecordSchema,
+        references=(("person_id", "people"),),
+    ),
+    Section("gifts", Gift.__table__, GiftRecordSchema),
+    Section(
+        "gift_recipients",
+        gift_recipients,
+        GiftRecipientRecordSchema,
+        references=(("gift_id", "gifts"), ("person_id", "people")),
+    ),
+    Section(
+        "gift_lists",
+        gift_lists,
+        GiftListRecordSchema,
+        references=(("gift_id", "gifts"), ("list_id", "lists")),
+    ),
+)
 
 
 class BackupError(Exception):
@@ -109,7 +166,9 @@ def export_data(include_secret_hashes: bool = False) -> dict[str, Any]:
                 columns = section.columns(include_secret_hashes)
                 query = sa.select(*columns).order_by(*section.table.primary_key)
                 data[section.name] = [
-                    {key: _json_value(value) for key, value in row.items()}
+                    # str(): a plain Table's column names are quoted_name,
+                    # a str subclass orjson refuses as a key.
+                    {str(key): _json_value(value) for key, value in row.items()}
                     for row in connection.execute(query).mappings()
                 ]
     return data
@@ -187,9 +246,30 @@ def parse(raw: bytes) -> dict[str, list[dict[str, Any]]]:
         ]
         if len(keys) != len(set(keys)):
             problems.append(f"{section.name}: The same {', '.join(key)} appears twice.")
+        for column in section.unique:
+            values = [r[column] for r in loaded[section.name] if r.get(column)]
+            if len(values) != len(set(values)):
+                problems.append(f"{section.name}: The same {column} appears twice.")
+    problems += _dangling(sections, loaded)
     if problems:
         raise BackupError(problems)
     return loaded
+
+
+def _dangling(
+    sections: list[Section], loaded: dict[str, list[dict[str, Any]]]
+) -> Iterator[str]:
+    """A problem for each reference to an id the file does not hold."""
+    for section in sections:
+        for column, target in section.references:
+            ids = {record["id"] for record in loaded.get(target, [])}
+            for index, record in enumerate(loaded.get(section.name, [])):
+                value = record.get(column)
+                if value is not None and value not in ids:
+                    yield (
+                        f"{section.name}[{index}].{column}: No record of {target} "
+                        f"has id {value}."
+                    )
 
 
 def _move_sequence(connection: Connection, table: sa.Table) -> None:

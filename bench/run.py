@@ -6,14 +6,17 @@ What it does, in one bounded run (about 4 minutes with the defaults):
    `make run` command and config, HOST=127.0.0.1, a free PORT, WEB_CONCURRENCY
    as set or the config's default) on a fresh SQLite file and, when PostgreSQL
    answers, on a fresh database `gifts_bench_<pid>`; both migrated with
-   `flask db upgrade` and seeded with 10 000 gifts. `wrk` (a separate process on
+   `flask db upgrade` and seeded with 10 000 gifts, 10 people and 20 lists
+   (each gift for 1 or 2 people and on 0 to 2 lists). `wrk` (a separate process on
    127.0.0.1) drives each endpoint for BENCH_DURATION seconds after a warm-up.
    The ceiling, bench/ceiling.py (a minimal Flask app returning one gift's JSON,
    same gunicorn config), is measured in the same run; every endpoint is
    reported as a ratio to it.
 2. Scaling: the from_santa migration (0002) up and down with 1 000 and
    1 000 000 rows at revision 0001, timed in-process; then the first and the
-   last listing page of the 1 000 000-row table at head.
+   last listing page of the 1 000 000-row table at head, and the first and
+   last page filtered by a list holding every 20th gift, against the
+   unfiltered first page.
 3. Memory: peak RSS (VmHWM) of each gunicorn worker after its load.
 
 Results: bench/results/latest.json and latest.png, and Markdown on stdout.
@@ -69,7 +72,12 @@ from app.config import database_url  # noqa: E402
 from app.extensions import db  # noqa: E402
 from app.gifts.store import encode_cursor  # noqa: E402
 from app.models import Gift  # noqa: E402
-from bench.seed import insert_rows_sql, seed_gifts  # noqa: E402
+from bench.seed import (  # noqa: E402
+    insert_rows_sql,
+    link_scale_rows,
+    seed_gifts,
+    seed_people_and_lists,
+)
 
 
 def _env_number(name: str, default: float) -> float:
@@ -124,6 +132,24 @@ CASES = (
         "get_page.lua",
         "GET",
         "/api/v1/gifts?limit=50",
+        None,
+        200,
+    ),
+    Case(
+        "get_page_person",
+        "GET a page of 50 for a person",
+        "get_page_person.lua",
+        "GET",
+        "/api/v1/gifts?limit=50&person_ids=1",
+        None,
+        200,
+    ),
+    Case(
+        "summary",
+        "GET the summary",
+        "summary.lua",
+        "GET",
+        "/api/v1/gifts/summary",
         None,
         200,
     ),
@@ -620,6 +646,7 @@ def bench_service(
     flask_cli(url, "db", "upgrade")
     started = time.perf_counter()
     ids = seed_gifts(url, GIFTS)
+    seed_people_and_lists(url, ids)
     seed_seconds = round(time.perf_counter() - started, 2)
     result: dict[str, Any] = {"seed_seconds": seed_seconds, "ids": list(ids)}
     # Every case is authenticated, as every client must be.
@@ -725,8 +752,9 @@ def _cursor_of(sort: str, statement: str) -> str:
     return encode_cursor(sort, _Row(row.mappings().one()))
 
 
-def time_listing(app: Any) -> dict:
-    """First page against pages at the end of the table, through the app."""
+def time_listing(app: Any, list_id: int) -> dict:
+    """First page against pages at the end of the table, through the app; and
+    pages of the gifts on list ``list_id`` against the unfiltered first page."""
     client = app.test_client()
     with app.app_context():
         member = accounts.add_member(f"bench-listing-{os.getpid()}", "parent")
@@ -761,6 +789,17 @@ def time_listing(app: Any) -> dict:
                 ),
                 False,
             ),
+            # A list holding every 20th gift (bench.seed.link_scale_rows).
+            "list_first": (f"&list_ids={list_id}", True),
+            "list_last": (
+                f"&list_ids={list_id}&cursor="
+                + _cursor_of(
+                    "recent",
+                    f"SELECT gift_id FROM gift_lists WHERE list_id = {list_id}"
+                    " ORDER BY gift_id LIMIT 1 OFFSET 50",
+                ),
+                False,
+            ),
         }
         db.session.remove()
     # Round-robin over the pages, so background load hits them all alike.
@@ -790,6 +829,10 @@ def time_listing(app: Any) -> dict:
         result[f"{sort}_last_over_first"] = round(
             result[f"{sort}_last"]["median_ms"] / first, 2
         )
+    for page in ("list_first", "list_last"):
+        result[f"{page}_over_unfiltered_first"] = round(
+            result[page]["median_ms"] / result["recent_first"]["median_ms"], 2
+        )
     result["price_asc_end_of_priced_over_first"] = round(
         result["price_asc_end_of_priced"]["median_ms"]
         / result["price_asc_first"]["median_ms"],
@@ -798,7 +841,9 @@ def time_listing(app: Any) -> dict:
     log(
         f"  listing, {SCALE_BIG} rows: last/first page recent "
         f"{result['recent_last_over_first']}, price_asc "
-        f"{result['price_asc_last_over_first']}"
+        f"{result['price_asc_last_over_first']}; by a list, first "
+        f"{result['list_first_over_unfiltered_first']}, last "
+        f"{result['list_last_over_unfiltered_first']} x unfiltered first"
     )
     return result
 
@@ -817,12 +862,15 @@ def bench_scaling(url: str, dialect: str) -> dict:
             result["upgrade_to_head_with_big_table_s"] = round(
                 time.perf_counter() - started, 2
             )
+            with db.engine.begin() as connection:
+                list_id = link_scale_rows(connection)
             if dialect == "postgresql":  # as autovacuum would after a bulk load
                 with db.engine.connect().execution_options(
                     isolation_level="AUTOCOMMIT"
                 ) as connection:
                     connection.exec_driver_sql("ANALYZE gifts")
-        result["listing"] = time_listing(app)
+                    connection.exec_driver_sql("ANALYZE gift_lists")
+        result["listing"] = time_listing(app, list_id)
     finally:
         with app.app_context():
             db.session.remove()
@@ -937,6 +985,15 @@ def add_ratios(results: dict) -> list[dict]:
                 _check(
                     f"{dialect} last/first listing page ({sort})",
                     scaling["listing"][f"{sort}_last_over_first"],
+                    "<=",
+                    SCALING_MAX,
+                )
+            )
+        for page in ("first", "last"):
+            checks.append(
+                _check(
+                    f"{dialect} {page} page by a list / unfiltered first",
+                    scaling["listing"][f"list_{page}_over_unfiltered_first"],
                     "<=",
                     SCALING_MAX,
                 )
@@ -1074,6 +1131,16 @@ def markdown(results: dict) -> str:
             )
         row("listing price_asc: end of priced part/first",
             lambda x: x["listing"]["price_asc_end_of_priced_over_first"])  # fmt: skip
+        for page in ("first", "last"):
+            row(
+                f"listing by a list (1 in 20 gifts): {page} page of {big}",
+                lambda x, p=page: x["listing"][f"list_{p}"]["median_ms"],
+            )
+            row(
+                f"listing by a list: {page} page/unfiltered first",
+                lambda x, p=page: x["listing"][f"list_{p}_over_unfiltered_first"],
+                "≤ 1.5",
+            )
     lines += [
         "",
         "| server | workers | peak RSS per worker (VmHWM, MiB) | max |",
@@ -1173,6 +1240,8 @@ def chart(results: dict, path: Path) -> str | None:
             ),
             ("last page recent", scaling["listing"]["recent_last_over_first"]),
             ("last page price", scaling["listing"]["price_asc_last_over_first"]),
+            ("by list first", scaling["listing"]["list_first_over_unfiltered_first"]),
+            ("by list last", scaling["listing"]["list_last_over_unfiltered_first"]),
         ):
             labels.append(f"{short} {label}")
             values.append(value)

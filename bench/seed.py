@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 from app.config import database_url
 from app.gifts.sample import gift_row
-from app.models import Gift
+from app.models import Gift, GiftList, Person, gift_lists, gift_recipients
 
 
 def seed_gifts(url: str, count: int, seed: int = 2026) -> tuple[int, int]:
@@ -81,3 +81,63 @@ FROM generate_series(1, :rows) AS n
 def insert_rows_sql(dialect: str) -> sa.TextClause:
     """Plain SQL that appends ``:rows`` gifts (revision 0001 columns)."""
     return sa.text(_POSTGRES_ROWS if dialect == "postgresql" else _SQLITE_ROWS)
+
+
+PEOPLE = 10
+LISTS = 20
+
+
+def seed_people_and_lists(url: str, ids: tuple[int, int], seed: int = 2027) -> None:
+    """People 1..10 and lists 1..20; each gift for 1 or 2 people, on 0 to 2 lists."""
+    rng = random.Random(seed)
+    engine = sa.create_engine(database_url(url))
+    names = ("Ann", "Bob", "Cleo", "Dan", "Eve", "Finn", "Gus", "Hana", "Ida", "Jo")
+    kinds = ("wishlist", "ideas", "assigned")
+    try:
+        with engine.begin() as connection:
+            connection.execute(
+                sa.insert(Person.__table__),
+                [{"name": name, "version": 1} for name in names[:PEOPLE]],
+            )
+            connection.execute(
+                sa.insert(GiftList.__table__),
+                [
+                    {
+                        "name": f"List {n}",
+                        "kind": kinds[n % 3],
+                        "person_id": 1 + n % PEOPLE if n % 4 else None,
+                        "version": 1,
+                    }
+                    for n in range(LISTS)
+                ],
+            )
+            recipients, on_lists = [], []
+            for gift_id in range(ids[0], ids[1] + 1):
+                for person in rng.sample(range(1, PEOPLE + 1), rng.choice((1, 1, 2))):
+                    recipients.append({"gift_id": gift_id, "person_id": person})
+                for list_id in rng.sample(range(1, LISTS + 1), rng.choice((0, 1, 2))):
+                    on_lists.append({"gift_id": gift_id, "list_id": list_id})
+            connection.execute(sa.insert(gift_recipients), recipients)
+            connection.execute(sa.insert(gift_lists), on_lists)
+    finally:
+        engine.dispose()
+
+
+# The list the 1M-row listing check filters by: every 20th gift is on it.
+SCALE_LIST_EVERY = 20
+_SCALE_LINKS = """
+INSERT INTO gift_lists (gift_id, list_id)
+SELECT id, :list_id FROM gifts WHERE id % 20 = 0
+"""
+
+
+def link_scale_rows(connection: sa.Connection) -> int:
+    """One list holding every 20th gift of a filled table at head; its id."""
+    lists = GiftList.__table__
+    list_id = connection.scalar(
+        sa.insert(lists)
+        .values(name="Scale", kind="ideas", version=1)
+        .returning(lists.c.id)
+    )
+    connection.execute(sa.text(_SCALE_LINKS), {"list_id": list_id})
+    return list_id

@@ -78,7 +78,9 @@ def main() -> None:
     postgres, _ = find_postgres()
     results = {}
     try:
-        results["SQLite"] = bench(wrk, f"sqlite:///{workdir / 'b.db'}", workdir, "sqlite")
+        results["SQLite"] = bench(
+            wrk, f"sqlite:///{workdir / 'b.db'}", workdir, "sqlite"
+        )
         if postgres is not None:
             url = postgres.create(f"gifts_bench_threads_{os.getpid()}")
             results["PostgreSQL"] = bench(wrk, url, workdir, "postgresql")

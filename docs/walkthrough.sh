@@ -76,6 +76,43 @@ show -X PATCH $API/api/v1/gifts -H 'Content-Type: application/json' \
 #  "errors":{"ids":{"999":["No such gift."]}}}     (gift 4 is left as it was)
 # HTTP 404
 
+# People and lists: who a gift is for, and the lists it is on.
+show -X POST $API/api/v1/people -H 'Content-Type: application/json' \
+     -d '{"name": "Ann", "relationship": "niece"}'
+# {"id":1,"name":"Ann","relationship":"niece","birthdate":null,"notes":null,"gift_count":0}
+# HTTP 201
+show -X POST $API/api/v1/lists -H 'Content-Type: application/json' \
+     -d '{"name": "Birthday", "kind": "wishlist", "person_id": 1}'
+# {"id":1,"name":"Birthday","kind":"wishlist","person_id":1,"gift_count":0}
+# HTTP 201
+# Gifts 1 and 3 go on Ann's list, for Ann ("+List"); their other links stay.
+show -X PATCH $API/api/v1/gifts -H 'Content-Type: application/json' \
+     -d '{"ids": [1, 3], "changes": {"add_list_ids": [1], "add_recipient_ids": [1]}}'
+# {"items":[{"id":1,...,"recipient_ids":[1],"list_ids":[1]},{"id":3,...,"recipient_ids":[1],"list_ids":[1]}]}
+# HTTP 200
+# An id that names nothing is a 422 naming it, and changes nothing.
+show -X PATCH $API/api/v1/gifts/2 -H 'Content-Type: application/json' \
+     -d '{"list_ids": [1, 99]}'
+# {...,"status":422,"detail":"list_ids: no list has id 99; nothing was changed.",
+#  "errors":{"list_ids":{"99":["No such list."]}}}
+# HTTP 422
+# "Create new list" with gifts in it at once.
+show -X POST $API/api/v1/lists -H 'Content-Type: application/json' \
+     -d '{"name": "Stocking", "gift_ids": [2, 5]}'
+# {"id":2,"name":"Stocking","kind":"ideas","person_id":null,"gift_count":2}
+# HTTP 201
+
+# Gifts for Ann on her list, and the chips' counts and money for the same filter.
+show "$API/api/v1/gifts?person_ids=1&list_ids=1"
+# {"items":[{"id":3,...},{"id":1,...}],"has_more":false,"next_cursor":null}
+# HTTP 200
+show "$API/api/v1/gifts/summary?person_ids=1&list_ids=1"
+# {"total":2,"by_status":{"idea":0,"selected":2,"purchased":0,"received":0},"from_santa":0,"price_total":1013.94}
+# HTTP 200
+show $API/api/v1/people/1
+# {"id":1,"name":"Ann","relationship":"niece","birthdate":null,"notes":null,"gift_count":2}
+# HTTP 200
+
 # Edit only if nobody changed the gift since you read it.
 etag=$(api -o /dev/null -D - $API/api/v1/gifts/41 | awk 'tolower($1) == "etag:" {print $2}' | tr -d '\r')
 show $API/api/v1/gifts/41 -H "If-None-Match: $etag"
@@ -106,7 +143,7 @@ bare $API/api/v1/members/me -H "Authorization: Bearer $session"
 # HTTP 200
 bare -X DELETE $API/api/v1/sessions/current -H "Authorization: Bearer $session"
 # HTTP 204
-sleep 2  # each worker trusts what it read about a token for up to 2 s
+sleep 2  # each worker may remember a token for 2 s
 bare $API/api/v1/members/me -H "Authorization: Bearer $session"
 # {...,"status":401,...}   (signed out: this token no longer works, on any worker)
 # HTTP 401

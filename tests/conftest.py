@@ -60,7 +60,17 @@ def database_url_for_tests(tmp_path_factory: pytest.TempPathFactory) -> str:
 
 
 # Emptied before each test (access_tokens goes with members: ON DELETE CASCADE).
-TABLES = ("gifts", "sign_in_failures", "access_tokens", "members")
+# Children before parents (SQLite deletes them in this order).
+TABLES = (
+    "gift_recipients",
+    "gift_lists",
+    "gifts",
+    "lists",
+    "people",
+    "sign_in_failures",
+    "access_tokens",
+    "members",
+)
 
 
 @pytest.fixture

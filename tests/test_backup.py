@@ -9,7 +9,6 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import marshmallow as ma
 import pytest
 import sqlalchemy as sa
 from click.testing import Result
@@ -17,9 +16,8 @@ from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
-from app import backup
 from app.extensions import db
-from app.models import Member
+from app.models import Member, Person
 from tests.conftest import client_with_token, first_connect, make_app, make_member
 
 
@@ -56,10 +54,15 @@ def _count(app: Flask, table: str) -> int:
     return count
 
 
+MUM_PASSWORD = "correct horse battery"
+
+
 @pytest.fixture
 def source(tmp_path: Path) -> Flask:
-    """A SQLite household with gifts of every shape, and a gap in the ids."""
+    """A SQLite household: members (Mum has an email and a password), gifts of
+    every shape, people and lists, the gifts' links; gaps in the ids."""
     app = _migrated(f"sqlite:///{tmp_path / 'source.db'}")
+    make_member(app, "Mum", "parent", email="Mum@Example.org", password=MUM_PASSWORD)
     client = _signed_in(app)
     made = [
         client.post("/api/v1/gifts", json=body).get_json()
@@ -83,6 +86,21 @@ def source(tmp_path: Path) -> Flask:
     assert client.delete(f"/api/v1/gifts/{made[1]['id']}").status_code == 204
     changed = client.patch(f"/api/v1/gifts/{made[3]['id']}", json={"price": 12.5})
     assert changed.status_code == 200
+    ann, gone, bob = (
+        client.post("/api/v1/people", json=body).get_json()["id"]
+        for body in (
+            {"name": "Ann", "relationship": "niece", "birthdate": "2019-05-04"},
+            {"name": "Gone"},
+            {"name": "Bob", "notes": "Likes trains"},
+        )
+    )
+    assert client.delete(f"/api/v1/people/{gone}").status_code == 204
+    wish = client.post(
+        "/api/v1/lists", json={"name": "Wish", "kind": "wishlist", "person_id": ann}
+    ).get_json()["id"]
+    client.post("/api/v1/lists", json={"name": "Xmas", "gift_ids": [made[0]["id"]]})
+    links = {"recipient_ids": [ann, bob], "list_ids": [wish]}
+    assert client.patch(f"/api/v1/gifts/{made[3]['id']}", json=links).status_code == 200
     with app.app_context():
         db.engine.dispose()
     return app
@@ -113,21 +131,121 @@ def test_sqlite_to_file_to_another_database_gives_the_same_file(
     result = _flask(target, "gifts", "import", str(tmp_path / "first.json"))
 
     assert result.exit_code == 0, result.output
-    assert "imported 3 gifts" in result.output
+    assert (
+        "imported 2 members, 0 access_tokens, 2 people, 2 lists, 3 gifts, "
+        "2 gift_recipients, 2 gift_lists"
+    ) in result.output
     assert _export(target, tmp_path / "second.json") == first
     document = json.loads(first)
     assert (document["format"], document["version"]) == ("gifts-api-backup", 1)
+    assert "access_tokens" not in document  # secret: only when asked
     assert [gift["id"] for gift in document["gifts"]] == [1, 3, 4]
-    # The API answers the same for a moved gift, ETag included.
+    assert [(p["id"], p["name"]) for p in document["people"]] == [
+        (1, "Ann"),
+        (3, "Bob"),
+    ]
+    assert [(g["name"], g["person_id"]) for g in document["lists"]] == [
+        ("Wish", 1),
+        ("Xmas", None),
+    ]
+    assert document["gift_recipients"] == [
+        {"gift_id": 4, "person_id": 1},
+        {"gift_id": 4, "person_id": 3},
+    ]
+    assert document["gift_lists"] == [
+        {"gift_id": 1, "list_id": 2},
+        {"gift_id": 4, "list_id": 1},
+    ]
+    mum = document["members"][0]
+    assert (mum["name"], mum["email"], mum["role"]) == (
+        "Mum",
+        "Mum@Example.org",
+        "parent",
+    )
+    assert [m["name"].startswith("Reader ") for m in document["members"]] == [
+        False,
+        True,
+    ]
+    # The API answers the same for moved records, ETags included.
     target_client = _signed_in(target)
-    before = _signed_in(source).get("/api/v1/gifts/4")
-    after = target_client.get("/api/v1/gifts/4")
-    assert after.get_json() == before.get_json()
-    assert after.headers["ETag"] == before.headers["ETag"]
-    assert after.get_json()["updated_at"] != after.get_json()["created_at"]
-    # The id sequence moved past the imported ids.
+    source_client = _signed_in(source)
+    for path in ("gifts/4", "gifts/1", "people/1", "people/3", "lists/1", "lists/2"):
+        before = source_client.get(f"/api/v1/{path}")
+        after = target_client.get(f"/api/v1/{path}")
+        assert after.get_json() == before.get_json(), path
+        assert after.headers["ETag"] == before.headers["ETag"], path
+    gift = target_client.get("/api/v1/gifts/4").get_json()
+    assert (gift["recipient_ids"], gift["list_ids"]) == ([1, 3], [1])
+    assert gift["updated_at"] != gift["created_at"]
+    # Every id sequence moved past the imported ids (the new member took 3).
+    assert target_client.get("/api/v1/members/me").get_json()["id"] == 3
     new = target_client.post("/api/v1/gifts", json={"name": "New"})
     assert new.get_json()["id"] == 5
+    assert (
+        target_client.post("/api/v1/people", json={"name": "C"}).get_json()["id"] == 4
+    )
+    assert target_client.post("/api/v1/lists", json={"name": "L"}).get_json()["id"] == 3
+
+
+def _edited(raw: bytes, edit: Any) -> bytes:
+    document = json.loads(raw)
+    edit(document)
+    return json.dumps(document).encode()
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        (
+            lambda d: d["gift_lists"].append({"gift_id": 1, "list_id": 99}),
+            "gift_lists[2].list_id: No record of lists has id 99.",
+        ),
+        (
+            lambda d: d["gift_recipients"][0].update(gift_id=2),
+            "gift_recipients[0].gift_id: No record of gifts has id 2.",
+        ),
+        (
+            lambda d: d["lists"][0].update(person_id=2),
+            "lists[0].person_id: No record of people has id 2.",
+        ),
+        (
+            lambda d: d["members"][1].update(name="Mum"),
+            "members: The same name appears twice.",
+        ),
+        (
+            lambda d: d["members"][0].update(email_key="Mum@Example.org"),
+            "members[0].email_key: Must be the email in lower case",
+        ),
+        (
+            lambda d: d["members"][0].update(role="admin"),
+            "members[0].role: Must be one of: parent, child.",
+        ),
+        (
+            lambda d: d["gifts"][0].update(list_ids=[1]),
+            "gifts[0].list_ids: Unknown field.",
+        ),
+        (
+            lambda d: d["lists"][0].update(gift_ids=[1]),
+            "lists[0].gift_ids: Unknown field.",
+        ),
+        (
+            lambda d: d["people"][0].update(name="  "),
+            "people[0].name: Length must be between 1 and 80.",
+        ),
+    ],
+)
+def test_a_file_whose_records_do_not_fit_together_changes_nothing(
+    source: Flask, target: Flask, tmp_path: Path, edit: Any, message: str
+) -> None:
+    path = tmp_path / "edited.json"
+    path.write_bytes(_edited(_export(source, tmp_path / "backup.json"), edit))
+
+    result = _flask(target, "gifts", "import", str(path))
+
+    assert result.exit_code == 1
+    assert message in result.output
+    for table in ("members", "people", "lists", "gifts", "gift_lists"):
+        assert _count(target, table) == 0
 
 
 def _damaged(raw: bytes, changes: dict[tuple[int, str], str]) -> bytes:
@@ -207,7 +325,10 @@ def test_import_needs_an_empty_migrated_database(
     _export(source, tmp_path / "backup.json")
     again = _flask(source, "gifts", "import", str(tmp_path / "backup.json"))
     assert again.exit_code == 1
-    assert "the database already holds gifts" in again.output
+    assert (
+        "the database already holds members, access_tokens, people, lists, gifts, "
+        "gift_recipients, gift_lists:"
+    ) in again.output
     assert _count(source, "gifts") == 3
 
     never_migrated = make_app(empty_database_url)
@@ -227,60 +348,64 @@ def test_export_to_stdout(source: Flask) -> None:
     ]
 
 
-class MemberRecordSchema(ma.Schema):
-    """Enough of a member for the secret-hash rule (members join the registry
-    with their own schema once the access package lands)."""
-
-    id = ma.fields.Integer(required=True)
-    name = ma.fields.String(required=True)
-    email = ma.fields.String(allow_none=True)
-    email_key = ma.fields.String(allow_none=True)
-    role = ma.fields.String(required=True)
-    password_hash = ma.fields.String(allow_none=True)
-    disabled = ma.fields.Boolean()
-    created_at = ma.fields.AwareDateTime(required=True)
-
-
 def test_secret_hashes_are_written_only_when_asked(
-    source: Flask, target: Flask, tmp_path: Path, monkeypatch: Any
+    source: Flask, target: Flask, tmp_path: Path
 ) -> None:
-    members = backup.Section(
-        "members", Member.__table__, MemberRecordSchema, ("password_hash",)
-    )
-    monkeypatch.setattr(backup, "SECTIONS", (*backup.SECTIONS, members))
-    with source.app_context():
-        with db.engine.begin() as connection:
-            # Only Mum: not the member the fixture signed in with.
-            connection.execute(sa.delete(Member.__table__))
-            connection.execute(
-                sa.insert(Member.__table__).values(
-                    id=1,
-                    name="Mum",
-                    role="parent",
-                    password_hash="scrypt$SECRET-HASH",
-                    created_at=sa.func.now(),
-                )
-            )
-        db.engine.dispose()
-
     plain = _export(source, tmp_path / "plain.json")
     with_hashes = _export(source, tmp_path / "hashes.json", "--include-secret-hashes")
 
-    assert b"SECRET-HASH" not in plain
-    assert json.loads(plain)["members"][0]["name"] == "Mum"
-    assert json.loads(with_hashes)["includes_secret_hashes"] is True
-    assert json.loads(with_hashes)["members"][0]["password_hash"].endswith("HASH")
+    assert b"$argon2" not in plain
+    members = json.loads(plain)["members"]
+    assert members[0]["name"] == "Mum" and "password_hash" not in members[0]
+    assert "access_tokens" not in json.loads(plain)
+    document = json.loads(with_hashes)
+    assert document["includes_secret_hashes"] is True
+    assert document["members"][0]["password_hash"].startswith("$argon2")
+    assert [t["member_id"] for t in document["access_tokens"]] == [1, 2]
     smuggled = json.loads(plain)
     smuggled["members"][0]["password_hash"] = "x"
+    smuggled["access_tokens"] = document["access_tokens"]
     (tmp_path / "smuggled.json").write_text(json.dumps(smuggled))
     refused = _flask(target, "gifts", "import", str(tmp_path / "smuggled.json"))
     assert refused.exit_code == 1
     assert "members[0].password_hash: A secret hash" in refused.output
+    assert "access_tokens: Holds secret hashes" in refused.output
+
     loaded = _flask(target, "gifts", "import", str(tmp_path / "hashes.json"))
     assert loaded.exit_code == 0, loaded.output
     assert _export(target, tmp_path / "again.json", "--include-secret-hashes") == (
         with_hashes
     )
+    # Mum signs in to the new database with her password.
+    body = {"login": "mum@example.org", "password": MUM_PASSWORD}
+    signed_in = client_with_token(target, None).post("/api/v1/sessions", json=body)
+    assert signed_in.status_code == 201
+    assert signed_in.get_json()["member"]["name"] == "Mum"
+
+
+def test_without_secret_hashes_members_move_but_sign_in_anew(
+    source: Flask, target: Flask, tmp_path: Path
+) -> None:
+    with source.app_context():
+        names = db.session.scalars(sa.select(Member.name)).all()
+    _export(source, tmp_path / "plain.json")
+    assert (
+        _flask(target, "gifts", "import", str(tmp_path / "plain.json")).exit_code == 0
+    )
+
+    body = {"login": "Mum", "password": MUM_PASSWORD}
+    refused = client_with_token(target, None).post("/api/v1/sessions", json=body)
+    assert refused.status_code == 401
+    assert (
+        _count(target, "members") == len(names) and _count(target, "access_tokens") == 0
+    )
+    # A new password (or token) on the server, and Mum is back.
+    result = target.test_cli_runner().invoke(
+        args=["members", "set-password", "Mum"], input=f"{MUM_PASSWORD}\n"
+    )
+    assert result.exit_code == 0, result.output
+    signed_in = client_with_token(target, None).post("/api/v1/sessions", json=body)
+    assert signed_in.status_code == 201
 
 
 def test_seed_adds_the_same_sample_gifts_for_the_same_seed(tmp_path: Path) -> None:
@@ -311,8 +436,9 @@ def test_export_to_a_missing_directory_says_so(source: Flask, tmp_path: Path) ->
 def test_export_reads_every_section_from_one_snapshot(
     source: Flask, target: Flask, tmp_path: Path, monkeypatch: Any, database: str
 ) -> None:
-    """A member added while the gifts are read is not in the file: the file
-    is the household at one moment (on SQLite and on the target database)."""
+    """A person added while the members (the first section) are read is not in
+    the file: the file is the household at one moment (on SQLite and on the
+    target database)."""
     _export(source, tmp_path / "first.json")
     if database == "target":
         assert (
@@ -320,19 +446,15 @@ def test_export_reads_every_section_from_one_snapshot(
             == 0
         )
         source = target
-    members = backup.Section("members", Member.__table__, MemberRecordSchema)
-    monkeypatch.setattr(backup, "SECTIONS", (*backup.SECTIONS, members))
     other = sa.create_engine(source.config["SQLALCHEMY_DATABASE_URI"])
 
     def add_member_meanwhile(
         conn: Any, cursor: Any, statement: str, *args: Any
     ) -> None:
-        if "FROM gifts" in statement:
+        if "FROM members" in statement:  # the first section read
             with other.begin() as connection:
                 connection.execute(
-                    sa.insert(Member.__table__).values(
-                        name="Late", role="child", created_at=sa.func.now()
-                    )
+                    sa.insert(Person.__table__).values(name="Late", version=1)
                 )
 
     with source.app_context():
@@ -344,9 +466,9 @@ def test_export_reads_every_section_from_one_snapshot(
             db.engine.dispose()
     other.dispose()
     assert len(document["gifts"]) == 3
-    # The member added after the export's snapshot began is not in it.
-    assert "Late" not in [member["name"] for member in document["members"]]
-    assert _count(source, "members") == len(document["members"]) + 1
+    # The person added after the export's snapshot began is not in it.
+    assert "Late" not in [person["name"] for person in document["people"]]
+    assert _count(source, "people") == len(document["people"]) + 1
 
 
 def test_a_large_household_is_not_cut_by_the_requests_statement_timeout(

@@ -410,6 +410,46 @@ def test_bulk_and_single_patches_on_overlapping_gifts(service: Service) -> None:
     assert_log_clean(service)
 
 
+LIST_WRITERS = 6
+LIST_ROUNDS = 5
+
+
+def test_concurrent_bulk_adds_of_different_lists_all_stick(service: Service) -> None:
+    """The "+List" race: each client adds its own list to the same gifts; the
+    links are rows of their own, so no add overwrites another."""
+    gifts = [create_gift(service)[0]["id"] for _ in range(5)]
+    lists = []
+    for n in range(LIST_WRITERS * LIST_ROUNDS):
+        reply = service.request("POST", "/api/v1/lists", {"name": f"List {n}"})
+        assert reply.status == 201, reply.body
+        lists.append(reply.body["id"])
+
+    def adder(writer: int) -> Callable[[Barrier], list[Reply]]:
+        def add(barrier: Barrier) -> list[Reply]:
+            replies = []
+            for round_ in range(LIST_ROUNDS):
+                barrier.wait()
+                list_id = lists[round_ * LIST_WRITERS + writer]
+                # Each writer names the gifts in another order.
+                ids = gifts[writer % len(gifts) :] + gifts[: writer % len(gifts)]
+                body = {"ids": ids, "changes": {"add_list_ids": [list_id]}}
+                reply = service.request("PATCH", GIFTS, body)
+                assert reply.status == 200, (writer, round_, reply.status, reply.body)
+                replies.append(reply)
+            return replies
+
+        return add
+
+    run_together([adder(writer) for writer in range(LIST_WRITERS)])
+
+    for gift_id in gifts:
+        reply = service.request("GET", f"{GIFTS}/{gift_id}")
+        assert reply.body["list_ids"] == sorted(lists), gift_id
+    counts = service.request("GET", "/api/v1/lists?limit=100").body["items"]
+    assert {item["gift_count"] for item in counts} == {len(gifts)}
+    assert_log_clean(service)
+
+
 # Access across workers ------------------------------------------------------------
 
 

@@ -31,6 +31,8 @@ GIFT_FIELDS = {
     "from_santa",
     "created_at",
     "updated_at",
+    "recipient_ids",
+    "list_ids",
 }
 
 
@@ -71,6 +73,8 @@ def test_post_without_from_santa_creates_a_gift_that_is_not_from_santa(
         "from_santa": False,
         "created_at": "",
         "updated_at": "",
+        "recipient_ids": [],
+        "list_ids": [],
     }
     assert client.get(response.headers["Location"]).get_json() == gift
 

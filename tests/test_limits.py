@@ -199,3 +199,86 @@ def test_cursors_this_service_hands_out_still_work(
             break
         query["cursor"] = page["next_cursor"]
     assert sorted(seen) == sorted(names)
+
+
+# People and lists: the same classes, through the same parser and checks. ----
+
+NAME_LISTINGS = ("/api/v1/people", "/api/v1/lists")
+FORGED_NAME_CURSORS = [
+    cursor(["a", 10**30]),
+    cursor(["a", 0]),
+    cursor(["a", True]),
+    cursor([None, 1]),
+    cursor(["a\x00", 1]),
+    cursor(["\ud800", 1]),
+    cursor(["a" * 256, 1]),
+    cursor(["a", 1, 2]),
+    cursor(b'["a", ' + b"9" * 5000 + b"]"),
+    cursor(b'["a", ' + nested(5000).encode() + b"]"),
+    cursor(b'["a", NaN]'),
+    cursor(b"\xff\xfe"),
+    "A" * 5000,
+]
+
+
+@pytest.mark.parametrize("listing", NAME_LISTINGS)
+@pytest.mark.parametrize("forged", FORGED_NAME_CURSORS)
+def test_a_forged_cursor_of_people_or_lists_is_a_422(
+    client: FlaskClient, listing: str, forged: str
+) -> None:
+    response = client.get(listing, query_string={"cursor": forged})
+    assert list(problem(response, 422)["errors"]) == ["cursor"]
+
+
+@pytest.mark.parametrize("listing", NAME_LISTINGS)
+def test_cursors_of_people_and_lists_still_work(
+    client: FlaskClient, listing: str
+) -> None:
+    names = ["Ünïcode 🎁 " + "x" * 60, "plain", 'quote " and \\']
+    for name in names:
+        assert client.post(listing, json={"name": name}).status_code == 201
+    seen = []
+    query: dict[str, Any] = {"limit": 1}
+    while True:
+        page = client.get(listing, query_string=query).get_json()
+        seen += [item["name"] for item in page["items"]]
+        if not page["has_more"]:
+            break
+        query["cursor"] = page["next_cursor"]
+    assert seen == sorted(names)
+
+
+@pytest.mark.parametrize("listing", NAME_LISTINGS)
+def test_if_match_star_on_a_missing_person_or_list_is_a_412(
+    client: FlaskClient, listing: str
+) -> None:
+    url = f"{listing}/{2**31 - 1}"
+    star = {"If-Match": "*"}
+    problem(client.patch(url, json={"name": "x"}, headers=star), 412)
+    problem(client.delete(url, headers=star), 412)
+    assert client.patch(url, json={"name": "x"}).status_code == 404  # no condition
+    made = client.post(listing, json={"name": "Real"}).get_json()
+    changed = client.patch(f"{listing}/{made['id']}", json={"name": "R"}, headers=star)
+    assert changed.status_code == 200
+
+
+@pytest.mark.parametrize(
+    ("method", "url", "template"),
+    [
+        ("POST", GIFTS, '{"name": "x", "recipient_ids": [%s]}'),
+        ("POST", GIFTS, '{"name": "x", "list_ids": [%s]}'),
+        ("PATCH", GIFTS, '{"ids": [1], "changes": {"add_list_ids": [%s]}}'),
+        ("POST", "/api/v1/lists", '{"name": "x", "gift_ids": [%s]}'),
+    ],
+)
+def test_a_flood_of_link_ids_is_refused_before_each_is_checked(
+    client: FlaskClient, method: str, url: str, template: str
+) -> None:
+    # Not one of them an id: checked one by one, each would be named.
+    body = template % ",".join(['"x"'] * 200_000)  # within the 1 MiB
+    errors = problem(send(client, method, url, body), 422)["errors"]
+    messages = json.dumps(errors)
+    assert "Longer than maximum length 100." in messages
+    assert "Not a valid integer" not in messages
+    huge = template % ("9" * 5000)
+    problem(send(client, method, url, huge), 422)

@@ -16,7 +16,7 @@ from flask_migrate import check, downgrade, upgrade
 from app.access import accounts
 from app.extensions import db
 from app.models import SignInFailure
-from tests.conftest import make_app
+from tests.conftest import client_with_token, make_app, make_member
 
 BEFORE_FROM_SANTA = "0001"
 FROM_SANTA = "0002"
@@ -63,7 +63,8 @@ def migration_app(empty_database_url: str) -> Iterator[Flask]:
     app = make_app(empty_database_url)
     with app.app_context():
         yield app
-        db.engine.dispose()
+        for engine in db.engines.values():  # API requests use the autocommit bind
+            engine.dispose()
 
 
 def insert_pre_feature_rows() -> None:
@@ -227,3 +228,102 @@ def test_access_tables_come_and_go_with_rows_present(migration_app: Flask) -> No
     assert again.role == "child" and accounts.list_tokens() == []
     assert read_rows("from_santa") == expected_rows(from_santa=False)
     db.session.remove()
+
+
+# People and lists (0005) ------------------------------------------------------
+
+BEFORE_PEOPLE = "0004"
+PEOPLE = "0005"
+PEOPLE_TABLES = {"people", "lists", "gift_recipients", "gift_lists"}
+
+
+def foreign_keys(table: str) -> dict[str, tuple[str, str | None]]:
+    """column -> (referred table, ON DELETE) of each foreign key of ``table``."""
+    return {
+        key["constrained_columns"][0]: (
+            key["referred_table"],
+            (key.get("options") or {}).get("ondelete"),
+        )
+        for key in sa.inspect(db.engine).get_foreign_keys(table)
+    }
+
+
+def test_people_upgrade_adds_tables_and_leaves_gifts_as_they_were(
+    migration_app: Flask,
+) -> None:
+    upgrade(revision=BEFORE_PEOPLE)
+    before = (columns(), indexes(), set(sa.inspect(db.engine).get_table_names()))
+    insert_pre_feature_rows()
+    rows = read_rows("from_santa")
+
+    upgrade(revision=PEOPLE)
+
+    assert read_rows("from_santa") == rows == expected_rows(from_santa=False)
+    assert (columns().keys(), indexes()) == (before[0].keys(), before[1])
+    tables = set(sa.inspect(db.engine).get_table_names())
+    assert tables - before[2] == PEOPLE_TABLES
+    assert foreign_keys("lists") == {"person_id": ("people", "SET NULL")}
+    assert foreign_keys("gift_recipients") == {
+        "gift_id": ("gifts", "CASCADE"),
+        "person_id": ("people", "CASCADE"),
+    }
+    assert foreign_keys("gift_lists") == {
+        "gift_id": ("gifts", "CASCADE"),
+        "list_id": ("lists", "CASCADE"),
+    }
+    with db.engine.connect() as connection:
+        for table in PEOPLE_TABLES:
+            assert connection.scalar(sa.text(f"SELECT count(*) FROM {table}")) == 0
+
+
+def test_gifts_from_before_people_read_with_no_recipients_or_lists(
+    migration_app: Flask,
+) -> None:
+    upgrade(revision=BEFORE_PEOPLE)
+    insert_pre_feature_rows()
+    upgrade()
+
+    _, token = make_member(migration_app, "Mum", "parent")
+    client = client_with_token(migration_app, token)
+    db.session.remove()
+
+    items = client.get("/api/v1/gifts").get_json()["items"]
+
+    assert [(g["name"], g["recipient_ids"], g["list_ids"]) for g in items] == [
+        ("Socks", [], []),
+        ("Wooden train set", [], []),
+    ]
+
+
+def test_people_downgrade_drops_the_tables_and_keeps_the_gifts(
+    migration_app: Flask,
+) -> None:
+    upgrade(revision=BEFORE_PEOPLE)
+    before = (columns(), indexes(), set(sa.inspect(db.engine).get_table_names()))
+    insert_pre_feature_rows()
+    upgrade(revision=PEOPLE)
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO people (name) VALUES ('Ann')"))
+        connection.execute(
+            sa.text(
+                "INSERT INTO lists (name, kind, person_id) VALUES ('X', 'ideas', 1)"
+            )
+        )
+        connection.execute(sa.text("INSERT INTO gift_recipients VALUES (1, 1)"))
+        connection.execute(sa.text("INSERT INTO gift_lists VALUES (2, 1)"))
+
+    downgrade(revision=BEFORE_PEOPLE)
+
+    inspector = sa.inspect(db.engine)
+    assert set(inspector.get_table_names()) == before[2]
+    assert (columns().keys(), indexes()) == (before[0].keys(), before[1])
+    assert read_rows("from_santa") == expected_rows(from_santa=False)
+    if db.engine.dialect.name == "postgresql":
+        assert {enum["name"] for enum in inspector.get_enums()} == {
+            "gift_priority",
+            "gift_status",
+            "member_role",
+        }
+    upgrade()  # and up again: the tables come back empty
+    with db.engine.connect() as connection:
+        assert connection.scalar(sa.text("SELECT count(*) FROM gift_lists")) == 0

@@ -314,15 +314,26 @@ def _operations(doc: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
 def test_every_endpoint_is_documented(current: dict[str, Any]) -> None:
     assert sorted((m.upper(), p) for m, p, _ in _operations(current)) == [
         ("DELETE", "/api/v1/gifts/{gift_id}"),
+        ("DELETE", "/api/v1/lists/{list_id}"),
+        ("DELETE", "/api/v1/people/{person_id}"),
         ("DELETE", "/api/v1/sessions/current"),
         ("GET", "/api/v1/gifts"),
+        ("GET", "/api/v1/gifts/summary"),
         ("GET", "/api/v1/gifts/{gift_id}"),
+        ("GET", "/api/v1/lists"),
+        ("GET", "/api/v1/lists/{list_id}"),
         ("GET", "/api/v1/members/me"),
+        ("GET", "/api/v1/people"),
+        ("GET", "/api/v1/people/{person_id}"),
         ("GET", "/healthz"),
         ("GET", "/readyz"),
         ("PATCH", "/api/v1/gifts"),
         ("PATCH", "/api/v1/gifts/{gift_id}"),
+        ("PATCH", "/api/v1/lists/{list_id}"),
+        ("PATCH", "/api/v1/people/{person_id}"),
         ("POST", "/api/v1/gifts"),
+        ("POST", "/api/v1/lists"),
+        ("POST", "/api/v1/people"),
         ("POST", "/api/v1/sessions"),
     ]
     assert all(operation.get("summary") for _, _, operation in _operations(current))
@@ -408,8 +419,12 @@ def test_money_booleans_and_timestamps_are_typed(current: dict[str, Any]) -> Non
         assert props["from_santa"]["type"] == "boolean"
     gift = schemas["Gift"]["properties"]
     assert gift["price"]["type"] == "number" and gift["price"]["nullable"] is True
-    assert gift["created_at"] == {"type": "string", "format": "date-time"}
-    assert gift["updated_at"] == {"type": "string", "format": "date-time"}
+    assert gift["created_at"] == {
+        "type": "string",
+        "format": "date-time",
+        "readOnly": True,
+    }
+    assert gift["updated_at"] == gift["created_at"]
 
 
 # The docs page ------------------------------------------------------------------

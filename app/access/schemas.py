@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.access.passwords import MAX_PASSWORD
+from app.gifts.schemas import StrictBoolean, TrimmedString, record_id
 from app.models import ROLES
-from app.models.member import MAX_EMAIL
+from app.models.member import MAX_EMAIL, MAX_MEMBER_NAME, MAX_TOKEN_LABEL
 
 
 class SignInSchema(ma.Schema):
@@ -34,3 +37,56 @@ class SessionSchema(ma.Schema):
     token = fields.String(required=True)
     expires_at = fields.DateTime(required=True)
     member = fields.Nested(MemberSchema, required=True)
+
+
+class MemberRecordSchema(ma.Schema):
+    """A member as a backup holds them, checked as `flask members add` checks
+    a new one. ``password_hash`` is there only in a file with secret hashes."""
+
+    id = record_id()
+    name = TrimmedString(
+        required=True,
+        validate=[
+            validate.Length(1, MAX_MEMBER_NAME),
+            validate.ContainsNoneOf("@", error="May not contain '@'."),
+        ],
+    )
+    email = fields.Email(allow_none=True, validate=validate.Length(max=MAX_EMAIL))
+    email_key = fields.String(allow_none=True)
+    role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    password_hash = fields.String(allow_none=True, validate=validate.Length(1, 255))
+    disabled = StrictBoolean(required=True)
+    created_at = fields.AwareDateTime(required=True)
+
+    class Meta:
+        unknown = ma.RAISE
+
+    @ma.validates_schema
+    def _email_key_is_the_folded_email(self, data: dict[str, Any], **_: Any) -> None:
+        email = data.get("email")
+        if data.get("email_key") != (email.casefold() if email else None):
+            raise ma.ValidationError(
+                "Must be the email in lower case (case-folded), or null without one.",
+                "email_key",
+            )
+
+
+class AccessTokenRecordSchema(ma.Schema):
+    """A token as a backup holds it: the hash only (the whole section is a
+    secret, written only with --include-secret-hashes)."""
+
+    id = record_id()
+    member_id = record_id()
+    token_hash = fields.String(
+        required=True,
+        validate=validate.Regexp("^[0-9a-f]{64}$", error="Not a SHA-256 in hex."),
+    )
+    label = fields.String(
+        allow_none=True, validate=validate.Length(max=MAX_TOKEN_LABEL)
+    )
+    created_at = fields.AwareDateTime(required=True)
+    expires_at = fields.AwareDateTime(allow_none=True)
+    revoked_at = fields.AwareDateTime(allow_none=True)
+
+    class Meta:
+        unknown = ma.RAISE

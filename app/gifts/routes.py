@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from typing import Any
 
 from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
-from sqlalchemy.engine import RowMapping
 from werkzeug.datastructures import ETags
 
 from app.access import current_member
@@ -23,6 +22,8 @@ from app.gifts.schemas import (
     GiftListArgsSchema,
     GiftPageSchema,
     GiftSchema,
+    GiftSummaryArgsSchema,
+    GiftSummarySchema,
     GiftUpdateSchema,
 )
 from app.json import ExactJSONParser
@@ -56,12 +57,14 @@ SERVER_ERRORS = problem_responses(500, 503)
 BODY_ERRORS = problem_responses(400, 413, 415, 500, 503)
 
 
-def _problem(status: int, description: str) -> Callable[..., Any]:
-    return problem_response(blp, status, description)
-
-
 def _role() -> str:
     return current_member().role
+
+
+def visible() -> Any:
+    """The gifts the member asking may see (``store.visible_to``): people and
+    lists count only these."""
+    return store.visible_to(_role())
 
 
 def _checked_role(fields: dict[str, Any]) -> str:
@@ -74,7 +77,27 @@ def _checked_role(fields: dict[str, Any]) -> str:
     return role
 
 
-def _etag_headers(gift: RowMapping) -> dict[str, str]:
+def unknown_ids_problem(error: store.UnknownIds) -> Response:
+    """422 naming each id in the body that names nothing; nothing changed."""
+    named = "; ".join(
+        f"{field}: no {noun} has id {', '.join(map(str, ids))}"
+        for field, (noun, ids) in error.unknown.items()
+    )
+    return problem(
+        422,
+        f"{named}; nothing was changed.",
+        errors={
+            field: {str(i): [f"No such {noun}."] for i in ids}
+            for field, (noun, ids) in error.unknown.items()
+        },
+    )
+
+
+def _problem(status: int, description: str) -> Callable[..., Any]:
+    return problem_response(blp, status, description)
+
+
+def _etag_headers(gift: Mapping[str, Any]) -> dict[str, str]:
     return {"ETag": f'"{store.etag(gift)}"'}
 
 
@@ -99,13 +122,19 @@ def _handle_not_found(error: store.NotFound) -> Response:
     )
 
 
-@blp.after_request
-def _revalidate(response: Response) -> Response:
-    """Gift data is the member's own view (a child's differs): a browser may
-    keep it for this user only, and must revalidate it with the ETag."""
+blp.errorhandler(store.UnknownIds)(unknown_ids_problem)
+
+
+def revalidate(response: Response) -> Response:
+    """Gift data is the member's own view (a child's differs, and so do the
+    counts of people and lists): a browser may keep it for this user only,
+    and must revalidate it with the ETag."""
     if response.status_code in (200, 201, 304):
         response.headers["Cache-Control"] = "private, no-cache"
     return response
+
+
+blp.after_request(revalidate)
 
 
 @blp.errorhandler(store.PreconditionFailed)
@@ -130,7 +159,7 @@ class Gifts(MethodView):
     @blp.arguments(GiftCreateSchema())
     @blp.response(201, GiftSchema, headers=ETAG_HEADER)
     @blp.doc(responses=BODY_ERRORS)
-    def post(self, fields: dict[str, Any]) -> tuple[RowMapping, dict[str, str]]:
+    def post(self, fields: dict[str, Any]) -> tuple[Mapping[str, Any], dict[str, str]]:
         """Create a gift"""
         _checked_role(fields)
         gift = store.create_gift(fields)
@@ -144,7 +173,18 @@ class Gifts(MethodView):
     def patch(self, body: dict[str, Any]) -> dict[str, Any]:
         """Apply the same change to many gifts, all or nothing"""
         role = _checked_role(body["changes"])
-        return {"items": store.bulk_update(body["ids"], body["changes"], role)}
+        items = store.bulk_update(body["ids"], body["changes"], role)
+        return {"items": items}
+
+
+@blp.route("/summary")
+class GiftSummary(MethodView):
+    @blp.arguments(GiftSummaryArgsSchema(), location="query", unknown="raise")
+    @blp.response(200, GiftSummarySchema)
+    @blp.doc(responses=SERVER_ERRORS)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """Count the gifts matching the listing's filters and total their prices"""
+        return store.summarize(args, _role())
 
 
 @blp.route(f"/<int(max={MAX_ID}):gift_id>")

@@ -7,19 +7,36 @@ from functools import cached_property
 from typing import Any
 
 import marshmallow as ma
+import sqlalchemy as sa
 from marshmallow import fields, validate
+from marshmallow_sqlalchemy import ModelConverter, SQLAlchemySchema, auto_field
 from sqlalchemy.engine import RowMapping
 
-from app.models import MAX_TEXT, MAX_URL, PRIORITIES, STATUSES
+from app.models import MAX_TEXT, MAX_URL, PRIORITIES, STATUSES, Gift
 
 MAX_PRICE = decimal.Decimal("99999999.99")
 READ_ONLY = frozenset({"id", "created_at", "updated_at"})
 # PATCH: null on these leaves the value as it is (API.md "Partial updates").
-NOT_NULLABLE = ("name", "quantity", "priority", "status", "from_santa")
+NOT_NULLABLE = (
+    "name",
+    "quantity",
+    "priority",
+    "status",
+    "from_santa",
+    "recipient_ids",
+    "list_ids",
+)
 BULK_MAX_IDS = 100
 # A cursor of the longest name (255 characters, each escaped as a surrogate
 # pair) in base64.
 MAX_CURSOR = 4200
+# Link sets of a gift (people it is for, lists it is on), and their bulk
+# add_/remove_ variants.
+LINK_FIELDS = ("recipient_ids", "list_ids")
+LINK_CHANGES = tuple(
+    f"{verb}_{field}" for field in LINK_FIELDS for verb in ("add", "remove")
+)
+MAX_LINKS = 100
 # Ids are INTEGER on PostgreSQL; a larger one names no gift (and overflows
 # SQLite's driver), so it is refused before reaching the database.
 MAX_ID = 2**31 - 1
@@ -120,9 +137,30 @@ def _web_url() -> fields.Url:
     )
 
 
-def _text(max_length: int) -> fields.String:
+def text_field(max_length: int) -> fields.String:
     return fields.String(
         validate=[validate.Length(max=max_length), STORABLE_TEXT], allow_none=True
+    )
+
+
+class BoundedList(fields.List):
+    """A list whose length is checked before its items: half a million ids
+    cost a worker over a second to check one by one before being refused."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, list):
+            for validator in self.validators:
+                if isinstance(validator, validate.Length):
+                    validator(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+def id_list(**kwargs: Any) -> fields.List:
+    """Ids of other resources in a body: JSON integers only, at most 100."""
+    return BoundedList(
+        StrictInteger(validate=validate.Range(min=1, max=MAX_ID)),
+        validate=validate.Length(max=MAX_LINKS),
+        **kwargs,
     )
 
 
@@ -132,11 +170,11 @@ class GiftCreateSchema(ma.Schema):
     name = TrimmedString(
         required=True, validate=[validate.Length(1, 255), STORABLE_TEXT]
     )
-    description = _text(MAX_TEXT)
-    notes = _text(MAX_TEXT)
+    description = text_field(MAX_TEXT)
+    notes = text_field(MAX_TEXT)
     url = _web_url()
     image_url = _web_url()
-    source = _text(255)
+    source = text_field(255)
     price = Money(allow_none=True)
     sale_price = Money(allow_none=True)
     quantity = StrictInteger(load_default=1, validate=validate.Range(1, 10_000))
@@ -146,6 +184,8 @@ class GiftCreateSchema(ma.Schema):
     from_santa = StrictBoolean(
         load_default=False, metadata={"description": "Mark the gift as from Santa."}
     )
+    recipient_ids = id_list(metadata={"description": "The people it is for."})
+    list_ids = id_list(metadata={"description": "The lists it is on."})
 
     # Fields a client may not send: the server sets them.
     read_only: frozenset[str] = READ_ONLY
@@ -185,6 +225,14 @@ class GiftUpdateSchema(GiftCreateSchema):
         allow_none=True,
         metadata={"description": "Mark the gift as from Santa; null leaves it."},
     )
+    recipient_ids = id_list(
+        allow_none=True,
+        metadata={"description": "Replaces the people it is for; null leaves them."},
+    )
+    list_ids = id_list(
+        allow_none=True,
+        metadata={"description": "Replaces the lists it is on; null leaves them."},
+    )
 
     @ma.post_load
     def _drop_null_non_nullable(self, data: dict[str, Any], **kwargs: Any) -> Any:
@@ -195,15 +243,45 @@ class GiftUpdateSchema(GiftCreateSchema):
         }
 
 
+def record_id(**kwargs: Any) -> StrictInteger:
+    """An id (or a version) in a backup record: a JSON integer in range."""
+    kwargs.setdefault("required", True)
+    return StrictInteger(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
 class GiftRecordSchema(GiftCreateSchema):
     """A gift as a backup holds it (``flask gifts import``): the fields a client
-    may send, validated as a POST validates them, and those the server sets."""
+    may send, validated as a POST validates them, and those the server sets.
+    Its people and lists are records of their own (the link sections)."""
 
     read_only = frozenset()
-    id = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_ID))
-    version = StrictInteger(required=True, validate=validate.Range(min=1, max=MAX_ID))
+    id = record_id()
+    version = record_id()
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
+
+    class Meta(GiftCreateSchema.Meta):
+        exclude = ("recipient_ids", "list_ids")
+
+
+class GiftRecipientRecordSchema(ma.Schema):
+    """A backup's link of a gift to a person it is for."""
+
+    gift_id = record_id()
+    person_id = record_id()
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class GiftListRecordSchema(ma.Schema):
+    """A backup's link of a gift to a list it is on."""
+
+    gift_id = record_id()
+    list_id = record_id()
+
+    class Meta:
+        unknown = ma.RAISE
 
 
 def _isoformat(value: Any) -> Any:
@@ -230,13 +308,14 @@ class RowDumpSchema(ma.Schema):
         fields.Date: _isoformat,
         fields.DateTime: _isoformat,
         Flag: bool,
+        fields.List: None,  # of ids: already JSON
     }
 
     @cached_property
     def _row_plan(self) -> list[tuple[str, str, Any]] | None:
         """(output key, row key, conversion) per field; None: marshmallow dumps."""
-        if self._hooks:
-            return None
+        if self._hooks["pre_dump"] or self._hooks["post_dump"]:
+            return None  # load hooks (marshmallow-sqlalchemy's) do not matter
         plan = []
         for name, field in self.dump_fields.items():
             iso = getattr(field, "format", None) in (None, "iso")
@@ -262,27 +341,63 @@ class RowDumpSchema(ma.Schema):
         return dumped if many else dumped[0]
 
 
-class GiftSchema(RowDumpSchema):
-    """A gift as the API returns it: every field, always (required documents it)."""
+class DumpConverter(ModelConverter):
+    """Response field types from column types: enums as strings (their values
+    listed by ``ModelDumpSchema``), booleans never null."""
 
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
-    description = fields.String(required=True, allow_none=True)
-    notes = fields.String(required=True, allow_none=True)
-    url = fields.String(required=True, allow_none=True)
-    image_url = fields.String(required=True, allow_none=True)
-    source = fields.String(required=True, allow_none=True)
-    price = fields.Decimal(required=True, allow_none=True, metadata={"example": 49.99})
-    sale_price = fields.Decimal(
-        required=True, allow_none=True, metadata={"example": 39.99}
+    SQLA_TYPE_MAPPING = {
+        **ModelConverter.SQLA_TYPE_MAPPING,
+        sa.Enum: fields.String,
+        sa.Boolean: Flag,
+    }
+
+
+class ModelDumpSchema(RowDumpSchema, SQLAlchemySchema):
+    """A response schema whose fields come from the model's columns
+    (``auto_field``): each column is declared once, in the model."""
+
+    class Meta:
+        model_converter = DumpConverter
+
+    def on_bind_field(self, field_name: str, field_obj: fields.Field) -> None:
+        """Every field is in every response (``required`` documents it); an
+        enum column lists its values."""
+        field_obj.required = True
+        column = self.opts.model.__table__.c.get(field_name)
+        if column is not None and isinstance(column.type, sa.Enum):
+            field_obj.metadata = {**field_obj.metadata, "enum": list(column.type.enums)}
+
+
+def ids_field(description: str) -> fields.List:
+    return fields.List(
+        fields.Integer(), required=True, metadata={"description": description}
     )
-    quantity = fields.Integer(required=True)
-    priority = fields.String(required=True, metadata={"enum": list(PRIORITIES)})
-    status = fields.String(required=True, metadata={"enum": list(STATUSES)})
-    purchase_date = fields.Date(required=True, allow_none=True)
-    from_santa = Flag(required=True, dump_default=False)
-    created_at = fields.DateTime(required=True)
-    updated_at = fields.DateTime(required=True)
+
+
+class GiftSchema(ModelDumpSchema):
+    """A gift as the API returns it: every field, always."""
+
+    class Meta(ModelDumpSchema.Meta):
+        model = Gift
+
+    id = auto_field(dump_only=True)
+    name = auto_field(dump_only=True)
+    description = auto_field(dump_only=True)
+    notes = auto_field(dump_only=True)
+    url = auto_field(dump_only=True)
+    image_url = auto_field(dump_only=True)
+    source = auto_field(dump_only=True)
+    price = auto_field(dump_only=True, metadata={"example": 49.99})
+    sale_price = auto_field(dump_only=True, metadata={"example": 39.99})
+    quantity = auto_field(dump_only=True)
+    priority = auto_field(dump_only=True)
+    status = auto_field(dump_only=True)
+    purchase_date = auto_field(dump_only=True)
+    from_santa = auto_field(dump_only=True, dump_default=False)
+    created_at = auto_field(dump_only=True)
+    updated_at = auto_field(dump_only=True)
+    recipient_ids = ids_field("The people it is for, ascending.")
+    list_ids = ids_field("The lists it is on, ascending.")
 
 
 class GiftPageSchema(ma.Schema):
@@ -293,16 +408,26 @@ class GiftPageSchema(ma.Schema):
     next_cursor = fields.String(allow_none=True)
 
 
-class BoundedList(fields.List):
-    """A list whose length is checked before its items: half a million ids
-    cost a worker over a second to check one by one before being refused."""
+class GiftBulkChangesSchema(GiftUpdateSchema):
+    """A bulk change: a gift's fields, or links added to or removed from each."""
 
-    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
-        if isinstance(value, list):
-            for validator in self.validators:
-                if isinstance(validator, validate.Length):
-                    validator(value)
-        return super()._deserialize(value, attr, data, **kwargs)
+    add_recipient_ids = id_list(metadata={"description": "People to add."})
+    remove_recipient_ids = id_list(metadata={"description": "People to remove."})
+    add_list_ids = id_list(metadata={"description": "Lists to put each gift on."})
+    remove_list_ids = id_list(metadata={"description": "Lists to take it off."})
+
+    @ma.validates_schema
+    def _one_way_per_link(self, data: dict[str, Any], **kwargs: Any) -> None:
+        """A set replaces, add_/remove_ edit: sending both is ambiguous."""
+        errors = {
+            variant: [f"Not together with {field}."]
+            for field in LINK_FIELDS
+            if data.get(field) is not None
+            for variant in (f"add_{field}", f"remove_{field}")
+            if variant in data
+        }
+        if errors:
+            raise ma.ValidationError(errors)
 
 
 class GiftBulkUpdateSchema(ma.Schema):
@@ -313,7 +438,7 @@ class GiftBulkUpdateSchema(ma.Schema):
         required=True,
         validate=validate.Length(1, BULK_MAX_IDS),
     )
-    changes = fields.Nested(GiftUpdateSchema(partial=True), required=True)
+    changes = fields.Nested(GiftBulkChangesSchema(partial=True), required=True)
 
     class Meta:
         unknown = ma.RAISE
@@ -334,6 +459,14 @@ class GiftListArgsSchema(ma.Schema):
     priority = fields.List(fields.String(validate=validate.OneOf(PRIORITIES)))
     from_santa = fields.Boolean(truthy={"true"}, falsy={"false"})
     search = fields.String(validate=[validate.Length(min=2, max=255), STORABLE_TEXT])
+    person_ids = fields.List(
+        fields.Integer(validate=validate.Range(min=1, max=MAX_ID)),
+        metadata={"description": "Gifts for any of these people."},
+    )
+    list_ids = fields.List(
+        fields.Integer(validate=validate.Range(min=1, max=MAX_ID)),
+        metadata={"description": "Gifts on any of these lists."},
+    )
     sort = fields.String(
         load_default="recent",
         validate=validate.OneOf(("recent", "price_asc", "price_desc", "name")),
@@ -341,3 +474,28 @@ class GiftListArgsSchema(ma.Schema):
 
     class Meta:
         unknown = ma.RAISE
+
+
+class GiftSummaryArgsSchema(GiftListArgsSchema):
+    """The listing's filters; no page or sort (a summary covers every match)."""
+
+    class Meta:
+        exclude = ("limit", "cursor", "sort")
+        unknown = ma.RAISE
+
+
+class GiftSummarySchema(ma.Schema):
+    """Counts and money total of the gifts matching the filters."""
+
+    total = fields.Integer(required=True)
+    by_status = fields.Dict(
+        keys=fields.String(validate=validate.OneOf(STATUSES)),
+        values=fields.Integer(),
+        required=True,
+        metadata={"description": "Every status, with 0 for none."},
+    )
+    from_santa = fields.Integer(required=True)
+    price_total = fields.Decimal(
+        required=True,
+        metadata={"description": "Sum of price x quantity over the priced gifts."},
+    )

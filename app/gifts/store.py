@@ -14,10 +14,12 @@ from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from werkzeug.datastructures import ETags
 
@@ -26,27 +28,20 @@ from app.config import AUTOCOMMIT_BIND
 from app.database import retry_read
 from app.extensions import db
 from app.gifts.cursors import decode_cursor, encode_cursor
-from app.models import Gift, utcnow
+from app.gifts.schemas import LINK_FIELDS, STATUSES
+from app.models import Gift, GiftList, Person, gift_lists, gift_recipients, utcnow
 from app.sqlite_writers import writer_lock
 
 gifts = Gift.__table__
-PARENT = "parent"
+people = Person.__table__
+lists = GiftList.__table__
 
-
-def visible_to(role: str) -> sa.ColumnElement[bool]:
-    """The gifts a member of ``role`` may know of: for a child, Santa's do not
-    exist. Every query of gifts carries it, so pages, cursors, counts and
-    404s stay right by construction."""
-    if role == PARENT:
-        return sa.true()
-    return gifts.c.from_santa.is_(False)
-
-
-@lru_cache(maxsize=8)
-def _by_id(role: str) -> sa.Select[Any]:
-    return sa.select(gifts).where(
-        gifts.c.id == sa.bindparam("gift_id"), visible_to(role)
-    )
+# A gift's link field -> (link table, its column naming the other side, the
+# table that column refers to, what the other side is called in errors).
+LINKS: dict[str, tuple[sa.Table, sa.Column[int], sa.Table, str]] = {
+    "recipient_ids": (gift_recipients, gift_recipients.c.person_id, people, "person"),
+    "list_ids": (gift_lists, gift_lists.c.list_id, lists, "list"),
+}
 
 
 class NotFound(Exception):
@@ -59,6 +54,210 @@ class NotFound(Exception):
 
 class PreconditionFailed(Exception):
     """The gift changed since the client's ``If-Match`` ETag was read."""
+
+
+class UnknownIds(Exception):
+    """Ids in a body that name nothing: field -> (what it names, the ids)."""
+
+    def __init__(self, unknown: dict[str, tuple[str, list[int]]]) -> None:
+        super().__init__(unknown)
+        self.unknown = unknown
+
+
+PARENT = "parent"
+
+
+def visible_to(role: str) -> sa.ColumnElement[bool]:
+    """The gifts a member of ``role`` may know of: for a child, Santa's do not
+    exist. Every query of gifts carries it, so pages, cursors, counts and
+    404s stay right by construction."""
+    if role == PARENT:
+        return sa.true()
+    return gifts.c.from_santa.is_(False)
+
+
+# Links (recipients and lists) ------------------------------------------------
+
+
+class LinkedIds(sa.types.TypeDecorator[list[int]]):
+    """Ids aggregated by ``link_columns``, read back as a list: PostgreSQL
+    answers an array, SQLite a comma-separated string (or NULL for none)."""
+
+    impl = sa.String
+    cache_ok = True
+
+    def process_result_value(self, value: Any, dialect: sa.Dialect) -> list[int]:
+        if value is None:
+            return []
+        if isinstance(value, str):
+            return [int(part) for part in value.split(",")]
+        return list(value)
+
+
+@lru_cache(maxsize=4)
+def link_columns(dialect: str) -> tuple[sa.ColumnElement[Any], ...]:
+    """``recipient_ids`` and ``list_ids`` as columns of any query of gifts.
+
+    Each is a correlated subquery on its link table's primary key, so a
+    gift, a page of 50 or an INSERT/UPDATE ... RETURNING reads its links in
+    the same statement: no query per gift, and no second query either (a
+    second query made a GET of one gift about a quarter slower).
+    """
+    columns = []
+    for field, (table, column, _, _) in LINKS.items():
+        ids = (
+            f"SELECT {column.name} FROM {table.name}"
+            f" WHERE {table.name}.gift_id = gifts.id ORDER BY {column.name}"
+        )
+        if dialect == "postgresql":
+            sql = f"ARRAY({ids})"
+        else:  # group_concat keeps the subquery's order
+            sql = f"(SELECT group_concat({column.name}) FROM ({ids}))"
+        columns.append(sa.literal_column(sql, LinkedIds()).label(field))
+    return tuple(columns)
+
+
+def with_links(connection: Connection, ids: Sequence[int]) -> dict[int, RowMapping]:
+    """The gifts of these ids, with their links, by id (after a link change)."""
+    statement = sa.select(gifts, *link_columns(connection.dialect.name)).where(
+        gifts.c.id.in_(ids)
+    )
+    return {row["id"]: row for row in connection.execute(statement).mappings()}
+
+
+@lru_cache(maxsize=8)
+def _by_id(dialect: str, role: str) -> sa.Select[Any]:
+    return sa.select(gifts, *link_columns(dialect)).where(
+        gifts.c.id == sa.bindparam("gift_id"), visible_to(role)
+    )
+
+
+def check_ids(
+    connection: Connection, wanted: dict[str, tuple[sa.Table, str, set[int]]]
+) -> None:
+    """Raise ``UnknownIds`` unless every id names a row of its table.
+
+    On PostgreSQL the rows found are locked against deletion (FOR KEY SHARE)
+    until the transaction ends, so the links about to be written stay valid.
+    """
+    unknown = {}
+    for field, (table, noun, ids) in wanted.items():
+        if not ids:
+            continue
+        found = set(
+            connection.scalars(
+                sa.select(table.c.id)
+                .where(table.c.id.in_(sorted(ids)))
+                .with_for_update(read=True, key_share=True)
+            )
+        )
+        if missing := sorted(ids - found):
+            unknown[field] = (noun, missing)
+    if unknown:
+        raise UnknownIds(unknown)
+
+
+def _link_ids(changes: dict[str, Any]) -> dict[str, tuple[sa.Table, str, set[int]]]:
+    """The ids each link field of ``changes`` (sets and add_ variants) names."""
+    wanted: dict[str, tuple[sa.Table, str, set[int]]] = {}
+    for field, (_, _, table, noun) in LINKS.items():
+        for key in (field, f"add_{field}"):
+            if changes.get(key):
+                wanted[key] = (table, noun, set(changes[key]))
+    return wanted
+
+
+def _insert_ignoring_duplicates(connection: Connection, table: sa.Table) -> Any:
+    insert = (
+        postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    )
+    return insert(table)
+
+
+def add_links(
+    connection: Connection,
+    field: str,
+    gift_ids: Sequence[int],
+    other_ids: Sequence[int],
+) -> None:
+    """Link every gift to every other id; links already there stay as they are."""
+    if not gift_ids or not other_ids:
+        return
+    table, column, other, _ = LINKS[field]
+    pairs = (
+        sa.select(gifts.c.id, other.c.id)
+        .select_from(gifts.join(other, sa.true()))  # every pair: a cross join
+        .where(gifts.c.id.in_(sorted(gift_ids)), other.c.id.in_(sorted(other_ids)))
+    )
+    statement = (
+        _insert_ignoring_duplicates(connection, table)
+        .from_select(["gift_id", column.key], pairs)
+        .on_conflict_do_nothing()
+    )
+    connection.execute(statement)
+
+
+def remove_links(
+    connection: Connection,
+    field: str,
+    gift_ids: Sequence[int],
+    other_ids: Sequence[int] | None,
+    *,
+    keep: bool = False,
+) -> None:
+    """Unlink the gifts from ``other_ids`` (or, with ``keep``, from all but them)."""
+    table, column, _, _ = LINKS[field]
+    condition = table.c.gift_id.in_(sorted(gift_ids))
+    if keep:
+        if other_ids:
+            condition &= column.not_in(sorted(other_ids))
+    else:
+        if not other_ids:
+            return
+        condition &= column.in_(sorted(other_ids))
+    connection.execute(sa.delete(table).where(condition))
+
+
+def apply_link_changes(
+    connection: Connection, gift_ids: Sequence[int], changes: dict[str, Any]
+) -> None:
+    """Replace, add or remove the links ``changes`` names (ids checked already)."""
+    for field in LINK_FIELDS:
+        if changes.get(field) is not None:
+            remove_links(connection, field, gift_ids, changes[field], keep=True)
+            add_links(connection, field, gift_ids, changes[field])
+        if changes.get(f"remove_{field}"):
+            remove_links(connection, field, gift_ids, changes[f"remove_{field}"])
+        if changes.get(f"add_{field}"):
+            add_links(connection, field, gift_ids, changes[f"add_{field}"])
+
+
+def _split(changes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
+    """(column changes, link changes) of a change."""
+    columns = {k: v for k, v in changes.items() if k in gifts.c}
+    links = {k: v for k, v in changes.items() if k not in gifts.c}
+    return columns, links
+
+
+def lock_gifts(connection: Connection, selected: Any) -> list[int]:
+    """Lock the gifts ``selected`` picks, in id order (as a bulk change does,
+    so two writers never deadlock); their ids, ascending."""
+    statement = sa.select(gifts.c.id).where(selected).order_by(gifts.c.id)
+    if connection.dialect.name != "sqlite":
+        statement = statement.with_for_update()
+    return list(connection.scalars(statement))
+
+
+def touch_gifts(connection: Connection, selected: Any) -> None:
+    """Move updated_at and the version (ETag) of the gifts ``selected`` picks:
+    gaining or losing a recipient or a list is a change of the gift."""
+    ids = lock_gifts(connection, selected)
+    if ids:
+        connection.execute(
+            sa.update(gifts)
+            .where(gifts.c.id.in_(ids))
+            .values(updated_at=utcnow(), version=gifts.c.version + 1)
+        )
 
 
 def etag(gift: RowMapping) -> str:
@@ -98,7 +297,7 @@ def transaction() -> Iterator[Connection]:
 @retry_read
 def get_gift(gift_id: int, role: str) -> RowMapping:
     with autocommit() as connection:
-        statement = _by_id(role)
+        statement = _by_id(connection.dialect.name, role)
         gift = connection.execute(statement, {"gift_id": gift_id}).mappings().first()
     if gift is None:
         raise NotFound([gift_id])
@@ -106,14 +305,24 @@ def get_gift(gift_id: int, role: str) -> RowMapping:
 
 
 def create_gift(fields: dict[str, Any]) -> RowMapping:
+    """A new gift, with its recipients and lists if ``fields`` name them."""
+    columns, links = _split(fields)
     now = utcnow()
-    statement = (
-        sa.insert(gifts)
-        .values(**fields, version=1, created_at=now, updated_at=now)
-        .returning(gifts)
+    statement = sa.insert(gifts).values(
+        **columns, version=1, created_at=now, updated_at=now
     )
-    with autocommit(write=True) as connection:
-        return connection.execute(statement).mappings().one()
+    if not any(links.values()):
+        with autocommit(write=True) as connection:
+            read = link_columns(connection.dialect.name)
+            return (
+                connection.execute(statement.returning(gifts, *read)).mappings().one()
+            )
+    statement = statement.returning(gifts.c.id)
+    with transaction() as connection:
+        check_ids(connection, _link_ids(links))
+        gift_id = connection.execute(statement).scalar_one()
+        apply_link_changes(connection, [gift_id], links)
+        return with_links(connection, [gift_id])[gift_id]
 
 
 def _versions(gift_id: int, if_match: ETags | None) -> list[Any] | None:
@@ -153,7 +362,7 @@ def _set_parameters(changes: dict[str, Any]) -> dict[str, Any]:
 
 @lru_cache(maxsize=512)
 def _update_statement(
-    columns: tuple[str, ...], versioned: bool, role: str
+    columns: tuple[str, ...], versioned: bool, role: str, dialect: str
 ) -> sa.Update:
     """UPDATE of just these columns, built once per shape: building and
     caching-key a statement each request cost more than running it."""
@@ -161,7 +370,7 @@ def _update_statement(
         sa.update(gifts)
         .where(_where(versioned, role))
         .values(_set(columns))
-        .returning(gifts)
+        .returning(gifts, *link_columns(dialect))
     )
 
 
@@ -193,7 +402,7 @@ def _write_failed(
 def update_gift(
     gift_id: int, changes: dict[str, Any], role: str, if_match: ETags | None = None
 ) -> RowMapping:
-    """Apply a partial update; only the columns sent are written."""
+    """Apply a partial update; only the columns (and link sets) sent are written."""
     if not changes:
         try:
             gift = get_gift(gift_id, role)
@@ -204,14 +413,25 @@ def update_gift(
         if if_match is not None and not if_match.contains(etag(gift)):
             raise PreconditionFailed()
         return gift
+    columns, links = _split(changes)
     versions = _versions(gift_id, if_match)
-    statement = _update_statement(tuple(sorted(changes)), versions is not None, role)
-    parameters = _parameters(gift_id, versions) | _set_parameters(changes)
-    with autocommit(write=True) as connection:
+    shape = (tuple(sorted(columns)), versions is not None, role)
+    parameters = _parameters(gift_id, versions) | _set_parameters(columns)
+    if not links:
+        with autocommit(write=True) as connection:
+            statement = _update_statement(*shape, connection.dialect.name)
+            gift = connection.execute(statement, parameters).mappings().first()
+            if gift is None:
+                raise _write_failed(connection, gift_id, role, if_match)
+            return gift
+    with transaction() as connection:
+        check_ids(connection, _link_ids(links))
+        statement = _update_statement(*shape, connection.dialect.name)
         gift = connection.execute(statement, parameters).mappings().first()
         if gift is None:
             raise _write_failed(connection, gift_id, role, if_match)
-        return gift
+        apply_link_changes(connection, [gift_id], links)
+        return with_links(connection, [gift_id])[gift_id]
 
 
 def delete_gift(gift_id: int, role: str, if_match: ETags | None = None) -> None:
@@ -225,12 +445,20 @@ def delete_gift(gift_id: int, role: str, if_match: ETags | None = None) -> None:
 
 def bulk_update(ids: list[int], changes: dict[str, Any], role: str) -> list[RowMapping]:
     """The same change to every gift, all or nothing; in the order of ``ids``.
-    A gift ``role`` may not see is missing like one that does not exist."""
+    A gift ``role`` may not see is missing like one that does not exist.
+
+    Link changes (sets, add_ and remove_) are link rows inserted or deleted
+    after the gifts are locked, so two bulk changes adding different lists to
+    the same gifts both stick.
+    """
     ids = list(dict.fromkeys(ids))
     selected = gifts.c.id.in_(ids) & visible_to(role)
+    columns, links = _split(changes)
     with transaction() as connection:
+        check_ids(connection, _link_ids(links))
+        read = (gifts, *link_columns(connection.dialect.name))
         if not changes:
-            rows = connection.execute(sa.select(gifts).where(selected))
+            rows = connection.execute(sa.select(*read).where(selected))
         else:
             if connection.dialect.name != "sqlite":
                 # Lock the rows in id order first: an UPDATE locks them in scan
@@ -245,14 +473,17 @@ def bulk_update(ids: list[int], changes: dict[str, Any], role: str) -> list[RowM
             statement = (
                 sa.update(gifts)
                 .where(selected)
-                .values(_set(tuple(changes)))
-                .returning(gifts)
+                .values(_set(tuple(columns)))
+                .returning(*read)
             )
-            rows = connection.execute(statement, _set_parameters(changes))
+            rows = connection.execute(statement, _set_parameters(columns))
         by_id = {gift["id"]: gift for gift in rows.mappings()}
         missing = [gift_id for gift_id in ids if gift_id not in by_id]
         if missing:
             raise NotFound(missing)  # leaving the block rolls the change back
+        if links:
+            apply_link_changes(connection, ids, links)
+            by_id = with_links(connection, ids)
     return [by_id[gift_id] for gift_id in ids]
 
 
@@ -267,7 +498,28 @@ SORTS: dict[str, tuple[Any, bool]] = {
 }
 
 
-def _filters(args: dict[str, Any]) -> list[Any]:
+# Listing filter parameter -> the link field it filters on.
+LINK_FILTERS = {"person_ids": "recipient_ids", "list_ids": "list_ids"}
+
+
+def _driving_link(args: dict[str, Any]) -> tuple[str, int] | None:
+    """The one (filter, id) a newest-first page may walk the link index by.
+
+    With a single person or list to match, the page reads that id's links in
+    gift id order and joins their gifts: it costs a page's worth of index
+    entries however large or sparse the list (a semi-join instead reads every
+    link of the list, or every gift down to the page).
+    """
+    given = [key for key in LINK_FILTERS if args.get(key)]
+    if not given:
+        return None
+    key = given[0]
+    if len(set(args[key])) != 1:
+        return None
+    return key, args[key][0]
+
+
+def _filters(args: dict[str, Any], skip: str | None = None) -> list[Any]:
     filters = []
     if args.get("statuses"):
         filters.append(gifts.c.status.in_(args["statuses"]))
@@ -277,13 +529,19 @@ def _filters(args: dict[str, Any]) -> list[Any]:
         filters.append(gifts.c.from_santa.is_(args["from_santa"]))
     if args.get("search"):
         filters.append(gifts.c.name.icontains(args["search"], autoescape=True))
+    for key, field in LINK_FILTERS.items():
+        if args.get(key) and key != skip:
+            table, column, _, _ = LINKS[field]
+            linked = sa.select(table.c.gift_id).where(column.in_(args[key]))
+            filters.append(gifts.c.id.in_(linked))
     return filters
 
 
 def _page(
     connection: Connection, where: list[Any], order: list[Any], limit: int
 ) -> list[RowMapping]:
-    statement = sa.select(gifts).where(*where).order_by(*order).limit(limit)
+    read = (gifts, *link_columns(connection.dialect.name))
+    statement = sa.select(*read).where(*where).order_by(*order).limit(limit)
     return list(connection.execute(statement).mappings())
 
 
@@ -311,8 +569,24 @@ def list_gifts(
         bound = sa.tuple_(sa.literal(key, columns[0].type), sa.literal(last_id))
         return [row < bound if descending else row > bound]
 
+    driver = _driving_link(args) if column is None else None
     with autocommit() as connection:
-        if column is None:
+        if driver is not None:
+            key, other_id = driver
+            table, other, _, _ = LINKS[LINK_FILTERS[key]]
+            where = [*_filters(args, skip=key), visible_to(role)]
+            where.append(other == other_id)
+            if last_id is not None:
+                where.append(table.c.gift_id < last_id)
+            statement = (
+                sa.select(gifts, *link_columns(connection.dialect.name))
+                .select_from(table.join(gifts, gifts.c.id == table.c.gift_id))
+                .where(*where)
+                .order_by(table.c.gift_id.desc())
+                .limit(limit + 1)
+            )
+            rows = list(connection.execute(statement).mappings())
+        elif column is None:
             rows = _page(connection, where + after(), [id_order], limit + 1)
         elif column.key == "name":
             order = [column.asc(), id_order]
@@ -331,7 +605,47 @@ def list_gifts(
                 rows += _page(
                     connection, where + unpriced, [id_order], limit + 1 - len(rows)
                 )
-    has_more = len(rows) > limit
-    rows = rows[:limit]
-    next_cursor = encode_cursor(sort, rows[-1]) if has_more else None
+        has_more = len(rows) > limit
+        rows = rows[:limit]
+        next_cursor = encode_cursor(sort, rows[-1]) if has_more else None
     return rows, has_more, next_cursor
+
+
+@retry_read
+def summarize(args: dict[str, Any], role: str) -> dict[str, Any]:
+    """Counts by status and from Santa, and the exact sum of price x quantity,
+    of the gifts matching the listing's filters: one grouped query."""
+    where = [*_filters(args), visible_to(role)]
+    with autocommit() as connection:
+        if connection.dialect.name == "sqlite":
+            # SQLite keeps NUMERIC as a float: sum whole cents (exact integers).
+            cents = sa.cast(sa.func.round(gifts.c.price * 100), sa.BigInteger)
+            amount = sa.func.sum(cents * gifts.c.quantity)
+        else:
+            amount = sa.func.sum(gifts.c.price * gifts.c.quantity)
+        statement = (
+            sa.select(
+                gifts.c.status,
+                sa.func.count(),
+                sa.func.count().filter(gifts.c.from_santa.is_(True)),
+                amount,
+            )
+            .where(*where)
+            .group_by(gifts.c.status)
+        )
+        rows = connection.execute(statement).all()
+    by_status = dict.fromkeys(STATUSES, 0)
+    santa, total = 0, Decimal(0)
+    for status, count, from_santa, price_total in rows:
+        by_status[status] = count
+        santa += from_santa
+        if price_total is not None:
+            if connection.dialect.name == "sqlite":
+                price_total = Decimal(price_total) / 100
+            total += Decimal(price_total)
+    return {
+        "total": sum(by_status.values()),
+        "by_status": by_status,
+        "from_santa": santa,
+        "price_total": total.quantize(Decimal("0.01")),
+    }

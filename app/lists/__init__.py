@@ -1,0 +1,1 @@
+"""Gift lists: /api/v1/lists."""

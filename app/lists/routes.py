@@ -1,0 +1,128 @@
+"""HTTP endpoints of /api/v1/lists: the views turn store results into responses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from sqlalchemy.engine import RowMapping
+
+from app.errors import problem, problem_response
+from app.gifts import store as gift_store
+from app.gifts.cursors import BadCursor
+from app.gifts.routes import (
+    BODY_ERRORS,
+    ETAG_HEADER,
+    IF_MATCH,
+    IF_NONE_MATCH,
+    SERVER_ERRORS,
+    _if_match,
+    revalidate,
+    unknown_ids_problem,
+    visible,
+)
+from app.gifts.schemas import MAX_ID
+from app.json import ExactJSONParser
+from app.lists import store
+from app.lists.schemas import (
+    ListCreateSchema,
+    ListListArgsSchema,
+    ListPageSchema,
+    ListSchema,
+    ListUpdateSchema,
+)
+
+
+class ListsBlueprint(Blueprint):
+    """Reads request JSON as the gifts' blueprint does (``ExactJSONParser``)."""
+
+    ARGUMENTS_PARSER = ExactJSONParser()
+
+
+blp = ListsBlueprint(
+    "lists", __name__, description="Lists of gifts (wishlists, ideas, assigned)."
+)
+blp.after_request(revalidate)
+
+
+def _problem(status: int, description: str) -> Callable[..., Any]:
+    return problem_response(blp, status, description)
+
+
+def _etag_headers(gift_list: RowMapping) -> dict[str, str]:
+    return {"ETag": f'"{store.etag(gift_list)}"'}
+
+
+@blp.errorhandler(gift_store.NotFound)
+def _handle_not_found(error: gift_store.NotFound) -> Response:
+    return problem(404, "No list with this id.")
+
+
+blp.errorhandler(gift_store.UnknownIds)(unknown_ids_problem)
+
+
+@blp.errorhandler(gift_store.PreconditionFailed)
+def _handle_precondition_failed(error: gift_store.PreconditionFailed) -> Response:
+    return problem(412)
+
+
+@blp.route("")
+class Lists(MethodView):
+    @blp.arguments(ListListArgsSchema(), location="query", unknown="raise")
+    @blp.response(200, ListPageSchema)
+    @blp.doc(responses=SERVER_ERRORS)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List the lists by name, maybe one person's, one page at a time"""
+        try:
+            items, has_more, next_cursor = store.list_lists(args, visible())
+        except BadCursor:
+            abort(422, errors={"cursor": ["Not a cursor of this listing."]})
+        return {"items": items, "has_more": has_more, "next_cursor": next_cursor}
+
+    @blp.arguments(ListCreateSchema())
+    @blp.response(201, ListSchema, headers=ETAG_HEADER)
+    @blp.doc(responses=BODY_ERRORS)
+    def post(self, fields: dict[str, Any]) -> tuple[RowMapping, dict[str, str]]:
+        """Create a list, maybe holding some gifts at once"""
+        gift_list = store.create_list(fields, visible())
+        location = url_for("lists.ListById", list_id=gift_list["id"])
+        return gift_list, {"Location": location, **_etag_headers(gift_list)}
+
+
+@blp.route(f"/<int(max={MAX_ID}):list_id>")
+class ListById(MethodView):
+    @blp.doc(parameters=[IF_NONE_MATCH])
+    @blp.response(200, ListSchema, headers=ETAG_HEADER)
+    @blp.alt_response(304, description="Not modified since the ETag given.")
+    @_problem(404, "No such list.")
+    @blp.doc(responses=SERVER_ERRORS)
+    def get(self, list_id: int) -> Any:
+        """Get one list"""
+        gift_list = store.get_list(list_id, visible())
+        headers = _etag_headers(gift_list)
+        if request.if_none_match.contains_weak(store.etag(gift_list)):
+            return Response(status=304, headers=headers)
+        return gift_list, headers
+
+    @blp.doc(parameters=[IF_MATCH])
+    @blp.arguments(ListUpdateSchema(partial=True))
+    @blp.response(200, ListSchema, headers=ETAG_HEADER)
+    @_problem(404, "No such list.")
+    @_problem(412, "The list changed since that ETag; nothing changed.")
+    @blp.doc(responses=BODY_ERRORS)
+    def patch(self, changes: dict[str, Any], list_id: int) -> Any:
+        """Change some fields of a list"""
+        gift_list = store.update_list(list_id, changes, _if_match(), visible())
+        return gift_list, _etag_headers(gift_list)
+
+    @blp.doc(parameters=[IF_MATCH])
+    @blp.response(204)
+    @_problem(404, "No such list.")
+    @_problem(412, "The list changed since that ETag; nothing changed.")
+    @blp.doc(responses=SERVER_ERRORS)
+    def delete(self, list_id: int) -> None:
+        """Delete a list: its gifts remain"""
+        store.delete_list(list_id, _if_match(), visible())

@@ -1,0 +1,1 @@
+"""People the family buys for: /api/v1/people."""

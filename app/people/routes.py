@@ -1,0 +1,122 @@
+"""HTTP endpoints of /api/v1/people: the views turn store results into responses."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from flask import Response, request, url_for
+from flask.views import MethodView
+from flask_smorest import Blueprint, abort
+from sqlalchemy.engine import RowMapping
+
+from app.errors import problem, problem_response
+from app.gifts import store as gift_store
+from app.gifts.cursors import BadCursor
+from app.gifts.routes import (
+    BODY_ERRORS,
+    ETAG_HEADER,
+    IF_MATCH,
+    IF_NONE_MATCH,
+    SERVER_ERRORS,
+    _if_match,
+    revalidate,
+    visible,
+)
+from app.gifts.schemas import MAX_ID
+from app.json import ExactJSONParser
+from app.people import store
+from app.people.schemas import (
+    PageArgsSchema,
+    PersonCreateSchema,
+    PersonPageSchema,
+    PersonSchema,
+    PersonUpdateSchema,
+)
+
+
+class PeopleBlueprint(Blueprint):
+    """Reads request JSON as the gifts' blueprint does (``ExactJSONParser``)."""
+
+    ARGUMENTS_PARSER = ExactJSONParser()
+
+
+blp = PeopleBlueprint("people", __name__, description="People the family buys for.")
+blp.after_request(revalidate)
+
+
+def _problem(status: int, description: str) -> Callable[..., Any]:
+    return problem_response(blp, status, description)
+
+
+def _etag_headers(person: RowMapping) -> dict[str, str]:
+    return {"ETag": f'"{store.etag(person)}"'}
+
+
+@blp.errorhandler(gift_store.NotFound)
+def _handle_not_found(error: gift_store.NotFound) -> Response:
+    return problem(404, "No person with this id.")
+
+
+@blp.errorhandler(gift_store.PreconditionFailed)
+def _handle_precondition_failed(error: gift_store.PreconditionFailed) -> Response:
+    return problem(412)
+
+
+@blp.route("")
+class People(MethodView):
+    @blp.arguments(PageArgsSchema(), location="query", unknown="raise")
+    @blp.response(200, PersonPageSchema)
+    @blp.doc(responses=SERVER_ERRORS)
+    def get(self, args: dict[str, Any]) -> dict[str, Any]:
+        """List people by name, one page at a time"""
+        try:
+            items, has_more, next_cursor = store.list_people(args, visible())
+        except BadCursor:
+            abort(422, errors={"cursor": ["Not a cursor of this listing."]})
+        return {"items": items, "has_more": has_more, "next_cursor": next_cursor}
+
+    @blp.arguments(PersonCreateSchema())
+    @blp.response(201, PersonSchema, headers=ETAG_HEADER)
+    @blp.doc(responses=BODY_ERRORS)
+    def post(self, fields: dict[str, Any]) -> tuple[RowMapping, dict[str, str]]:
+        """Add a person"""
+        person = store.create_person(fields, visible())
+        location = url_for("people.PersonById", person_id=person["id"])
+        return person, {"Location": location, **_etag_headers(person)}
+
+
+@blp.route(f"/<int(max={MAX_ID}):person_id>")
+class PersonById(MethodView):
+    @blp.doc(parameters=[IF_NONE_MATCH])
+    @blp.response(200, PersonSchema, headers=ETAG_HEADER)
+    @blp.alt_response(304, description="Not modified since the ETag given.")
+    @_problem(404, "No such person.")
+    @blp.doc(responses=SERVER_ERRORS)
+    def get(self, person_id: int) -> Any:
+        """Get one person"""
+        person = store.get_person(person_id, visible())
+        headers = _etag_headers(person)
+        if request.if_none_match.contains_weak(store.etag(person)):
+            return Response(status=304, headers=headers)
+        return person, headers
+
+    @blp.doc(parameters=[IF_MATCH])
+    @blp.arguments(PersonUpdateSchema(partial=True))
+    @blp.response(200, PersonSchema, headers=ETAG_HEADER)
+    @_problem(404, "No such person.")
+    @_problem(412, "The person changed since that ETag; nothing changed.")
+    @blp.doc(responses=BODY_ERRORS)
+    def patch(self, changes: dict[str, Any], person_id: int) -> Any:
+        """Change some fields of a person"""
+        person = store.update_person(person_id, changes, _if_match(), visible())
+        return person, _etag_headers(person)
+
+    @blp.doc(parameters=[IF_MATCH])
+    @blp.response(204)
+    @_problem(404, "No such person.")
+    @_problem(412, "The person changed since that ETag; nothing changed.")
+    @blp.doc(responses=SERVER_ERRORS)
+    def delete(self, person_id: int) -> None:
+        """Delete a person: their gifts remain, their lists belong to no one"""
+        store.delete_person(person_id, _if_match(), visible())
