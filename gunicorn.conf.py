@@ -6,13 +6,19 @@ import os
 from app.logs import logging_config
 
 bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
-# One sync worker per core (at least two): requests here are CPU work plus short
-# database calls, so more workers only contend for the cores. Measured with
-# `make bench` on 2 cores: 2 workers served 10-25 % more requests/s than the
-# usual 2 x cores + 1, with lower p99. Raise WEB_CONCURRENCY where the database
-# is far away and workers spend their time waiting on it.
+# One worker process per core (at least two), each serving requests on a pool
+# of threads: a client that trickles or stalls holds one thread for at most
+# app.server.READ_TIMEOUT (10 s), not a whole worker; the other threads and
+# workers keep answering. Sync workers read each request themselves: two
+# stalled clients stopped every other request until the 30 s worker timeout.
+# Requests here are CPU work plus short, bounded database calls (5 s statement
+# timeout), so more processes only contend for the cores; `make bench`
+# compares this setup with the former one (2 sync workers) on the same run.
 workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count())))
-worker_class = "sync"
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "app.server.BoundedThreadWorker")
+threads = int(os.environ.get("GUNICORN_THREADS", "8"))
+# Kills a worker whose main loop stops; a thread's request is bounded by the
+# database timeouts (app/database.py), well below this.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = 10
 keepalive = 5

@@ -7,9 +7,8 @@ from inspect import iscoroutinefunction
 from typing import Any
 
 from flask import Flask
-from swagger_ui_bundle import swagger_ui_path
 
-from app import access, config, errors, favicon, health, logs
+from app import access, config, database, docs_files, errors, favicon, health, logs
 from app.access.openapi import AccessPlugin
 from app.extensions import api, db, migrate
 from app.gifts.cli import cli as gifts_cli
@@ -40,14 +39,8 @@ class GiftsFlask(Flask):
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     """Build the app: settings from the environment, then ``overrides`` (tests)."""
-    # The only static files are the docs page's, from an installed package, so
-    # /docs works offline (no CDN).
-    app = GiftsFlask(
-        __name__,
-        instance_relative_config=True,
-        static_folder=str(swagger_ui_path),
-        static_url_path="/docs/static",
-    )
+    # No static folder: the docs page's files come from app.docs_files.
+    app = GiftsFlask(__name__, instance_relative_config=True, static_folder=None)
     config.load(app, overrides)
     logs.configure(app)  # first: its timer starts before any other hook
 
@@ -58,9 +51,11 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     api.register_blueprint(people_blp, url_prefix="/api/v1/people")
     api.register_blueprint(lists_blp, url_prefix="/api/v1/lists")
     api.register_blueprint(health.blp)
+    app.register_blueprint(docs_files.blp)
     app.register_blueprint(favicon.blp)
     # Order of the checks before a view: request id, who asks, body type.
     errors.init_app(app)
+    database.init_app(app, health.head_revisions(app.config["MIGRATIONS_DIRECTORY"]))
     access.init_app(app)
     app.before_request(errors.require_json_body)
     app.cli.add_command(gifts_cli)

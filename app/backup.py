@@ -29,6 +29,7 @@ from flask import current_app
 from sqlalchemy.engine import Connection
 
 from app.access.schemas import AccessTokenRecordSchema, MemberRecordSchema
+from app.database import without_statement_timeout
 from app.extensions import db
 from app.gifts.schemas import (
     GiftListRecordSchema,
@@ -159,6 +160,7 @@ def export_data(include_secret_hashes: bool = False) -> dict[str, Any]:
                 # pysqlite starts no transaction for reads: each SELECT would
                 # see the database as it is then. A read transaction holds one.
                 connection.exec_driver_sql("BEGIN")
+            without_statement_timeout(connection)
             require_newest_migration(connection)
             for section in _sections(include_secret_hashes):
                 columns = section.columns(include_secret_hashes)
@@ -308,6 +310,7 @@ def import_data(loaded: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
     the count per section. Raise BackupError (nothing changed) if not empty.
     On SQLite it queues with the server's writers (app.sqlite_writers)."""
     with writer_lock(db.engine), db.engine.begin() as connection:
+        without_statement_timeout(connection)
         require_newest_migration(connection)
         holding = [
             section.name

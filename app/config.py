@@ -9,6 +9,8 @@ from typing import Any
 
 from flask import Flask
 
+from app import database
+
 MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
 DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
 # PostgreSQL: a second engine on the same database for single statements.
@@ -63,23 +65,15 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     if url.startswith("postgresql"):
         # Its connections stay in autocommit: no BEGIN, COMMIT, reset or
         # isolation switch per request (see app.gifts.store.autocommit).
-        app.config.setdefault("SQLALCHEMY_BINDS", {})[AUTOCOMMIT_BIND] = {
-            "url": url,
-            "isolation_level": "AUTOCOMMIT",
-            "pool_reset_on_return": None,
-            "pool_recycle": 300,
-        }
+        app.config.setdefault("SQLALCHEMY_BINDS", {})[AUTOCOMMIT_BIND] = (
+            database.bind_options(
+                url, {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}
+            )
+        )
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
         os.makedirs(app.instance_path, exist_ok=True)
 
 
 def engine_options(app: Flask) -> dict[str, Any]:
-    """Engine settings that depend on the database kind."""
-    if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite"):
-        # Several gunicorn workers share the file: wait for the write lock
-        # instead of failing at once.
-        return {"connect_args": {"timeout": 30}}
-    # No pre-ping: it costs a round trip per request. A connection the server
-    # dropped fails one request with 503 and is replaced; recycling keeps
-    # connections younger than typical idle timeouts.
-    return {"pool_recycle": 300}
+    """Engine settings that depend on the database kind (every wait bounded)."""
+    return database.engine_options(app.config["SQLALCHEMY_DATABASE_URI"])

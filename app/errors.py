@@ -13,7 +13,6 @@ import marshmallow as ma
 from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
-from sqlalchemy.exc import InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, UnsupportedMediaType
 from werkzeug.http import HTTP_STATUS_CODES
 
@@ -212,11 +211,6 @@ def _add_request_id(response: Response) -> Response:
     return response
 
 
-def _database_unavailable(error: Exception) -> Response:
-    log.error("database unavailable (request %s): %s", g.get("request_id"), error)
-    return problem(503, headers={"Retry-After": "5"})
-
-
 def _unexpected(error: Exception) -> Response:
     log.exception("unhandled error (request %s)", g.get("request_id"))
     return problem(500)
@@ -227,6 +221,4 @@ def init_app(app: Flask) -> None:
     ``require_json_body`` after the token check)."""
     app.before_request(_assign_request_id)
     app.after_request(_add_request_id)
-    app.register_error_handler(OperationalError, _database_unavailable)
-    app.register_error_handler(InterfaceError, _database_unavailable)
     app.register_error_handler(Exception, _unexpected)

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import decimal
 import json
-from typing import Any
+from typing import Any, NoReturn
 
 import flask
 import orjson
 from flask.json.provider import DefaultJSONProvider
+from flask_smorest import abort
 from webargs import core
 from webargs.flaskparser import FlaskParser, is_json_request
+
+from app import limits
 
 
 class GiftsJSONProvider(DefaultJSONProvider):
@@ -47,10 +50,16 @@ class ExactJSONParser(FlaskParser):
     def _raw_load_json(self, req: flask.Request) -> Any:
         if not is_json_request(req):
             return core.missing
-        # Not UTF-8: webargs answers a UnicodeDecodeError with 400.
-        text = req.get_data(cache=True).decode("utf-8")
-        if not text.strip():
-            # webargs would read an empty body as "nothing sent" (a PATCH would
-            # then change nothing with 200); it is not JSON, so it is a 400.
-            raise json.JSONDecodeError("Expecting value", doc=text or " ", pos=0)
-        return json.loads(text, parse_float=decimal.Decimal)
+        # An empty body is not "nothing sent" (a PATCH would then change
+        # nothing with 200): limits.loads refuses it like any invalid JSON.
+        return limits.loads(req.get_data(cache=True))
+
+    def _handle_invalid_json_error(
+        self,
+        error: json.JSONDecodeError | UnicodeDecodeError,
+        *args: Any,
+        **kwargs: Any,
+    ) -> NoReturn:
+        if isinstance(error, limits.InvalidJSON):
+            abort(400, message=f"The request body is not accepted JSON: {error.msg}")
+        super()._handle_invalid_json_error(error, *args, **kwargs)

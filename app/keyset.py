@@ -7,12 +7,26 @@ import binascii
 import json
 from typing import Any
 
+import marshmallow as ma
 import sqlalchemy as sa
-from marshmallow import ValidationError
+from marshmallow import fields, validate
 from sqlalchemy.engine import Connection, RowMapping
 
-from app.gifts.schemas import STORABLE_TEXT
-from app.gifts.store import BadCursor
+from app import limits
+from app.gifts.cursors import BadCursor
+from app.gifts.schemas import MAX_ID, STORABLE_TEXT, StrictInteger
+
+# What a cursor holds, checked as strictly as a request body: a forged one
+# (huge ids, deep nesting, a name no column can hold) is a 422, never a 500.
+CURSOR = ma.Schema.from_dict(
+    {
+        "name": fields.String(
+            required=True, validate=[validate.Length(max=255), STORABLE_TEXT]
+        ),
+        "id": StrictInteger(required=True, validate=validate.Range(1, MAX_ID)),
+    },
+    name="NameCursor",
+)()
 
 
 def encode_cursor(row: RowMapping) -> str:
@@ -24,13 +38,16 @@ def decode_cursor(cursor: str) -> tuple[str, int]:
     """The (name, id) of the last row of the previous page."""
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        name, last_id = json.loads(raw)
-        STORABLE_TEXT(name)  # a forged key the database cannot compare
-    except (ValueError, TypeError, binascii.Error, ValidationError) as error:
+        contents = limits.loads(raw)
+    except (ValueError, binascii.Error) as error:  # JSONDecodeError included
         raise BadCursor() from error
-    if type(last_id) is not int or not isinstance(name, str):
+    if not isinstance(contents, list) or len(contents) != 2:
         raise BadCursor()
-    return name, last_id
+    try:
+        loaded = CURSOR.load(dict(zip(("name", "id"), contents, strict=True)))
+    except ma.ValidationError as error:
+        raise BadCursor() from error
+    return loaded["name"], loaded["id"]
 
 
 def name_page(

@@ -181,6 +181,10 @@ CASES = (
         201,
     ),
 )
+# Measured again under the former server setup (2 sync workers, no threads),
+# in the same run, to compare it with gunicorn.conf.py's threaded workers.
+COMPARED = (CASES[0], CASES[2])
+FORMER_SETUP = {"GUNICORN_WORKER_CLASS": "sync", "GUNICORN_THREADS": "1"}
 CEILING = Case(
     "ceiling",
     "ceiling (fixed JSON)",
@@ -208,6 +212,12 @@ def free_port() -> int:
 def expected_workers() -> int:
     """What gunicorn.conf.py will start (it reads WEB_CONCURRENCY itself)."""
     return int(runpy.run_path(str(ROOT / "gunicorn.conf.py"))["workers"])
+
+
+def worker_setup() -> str:
+    conf = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    kind = conf["worker_class"].rsplit(".", 1)[-1]
+    return f"{conf['workers']} {kind} workers x {conf['threads']} threads"
 
 
 def children(pid: int) -> list[int]:
@@ -652,6 +662,13 @@ def bench_service(
         }
         result["memory"] = server.memory()
         result["server_errors_logged"] = server.log_tail(10000).count("Traceback")
+    env = {"DATABASE_URL": url, **FORMER_SETUP}
+    with serving("wsgi:app", env, workdir / f"{name}-sync.log") as server:
+        log(f"{name}: the former setup (sync workers) on {server.url}")
+        result["sync_workers"] = {
+            case.key: measure(wrk, server, case, ids, token, db_pids)
+            for case in COMPARED
+        }
     return result
 
 
@@ -883,6 +900,7 @@ def machine(wrk: str, postgres_version: str | None) -> dict:
         "gunicorn": gunicorn.__version__,
         "wrk": wrk_version(wrk),
         "workers": expected_workers(),
+        "setup": worker_setup(),
     }
 
 
@@ -998,7 +1016,7 @@ def markdown(results: dict) -> str:
         "",
         f"Machine: {m['nproc']} × {m['cpu']}, Linux {m['kernel']}, Python "
         f"{m['python']}, SQLite {m['sqlite']}{pg}; gunicorn {m['gunicorn']} "
-        f"(gunicorn.conf.py: {m['workers']} sync workers). Load: {m['wrk']} "
+        f"(gunicorn.conf.py: {m.get('setup', m['workers'])}). Load: {m['wrk']} "
         f"`-t{s['threads']} -c{s['connections']}`, {s['duration_s']} s per case "
         f"after {s['warmup_s']} s warm-up, on the same {m['nproc']} cores as the "
         f"server. Code: {results['code']['commit']}"
@@ -1048,6 +1066,22 @@ def markdown(results: dict) -> str:
         f"from other processes disturbs less. Processes outside the bench used up to "
         f"{noisy:.0%} of the machine during a case{verdict}",
     ]
+    compared = [(d, x) for d, x in services.items() if "sync_workers" in x]
+    if compared:
+        lines += [
+            "",
+            f"| this setup ({m.get('setup')}) vs the former (2 sync workers) "
+            "| database | req/s | sync req/s | ratio | p99 ms | sync p99 ms |",
+            "|---|---|---:|---:|---:|---:|---:|",
+        ]
+        for dialect, service in compared:
+            for key, sync in service["sync_workers"].items():
+                e = service["endpoints"][key]
+                lines.append(
+                    f"| {e['title']} | {names[dialect]} | {e['rps']:.0f} "
+                    f"| {sync['rps']:.0f} | {e['rps'] / max(sync['rps'], 1):.2f} "
+                    f"| {e['p99_ms']:.2f} | {sync['p99_ms']:.2f} |"
+                )
     scaling = results["scaling"]
     if scaling:
         dialects = list(scaling)

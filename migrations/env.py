@@ -51,6 +51,9 @@ def run_migrations_online() -> None:
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
             connection.exec_driver_sql(f"SET lock_timeout = '{LOCK_TIMEOUT}'")
+            # The app's statement_timeout (DB_STATEMENT_TIMEOUT) bounds
+            # requests; a migration may rightly run longer (an index build).
+            connection.exec_driver_sql("SET statement_timeout = 0")
             connection.commit()  # so Alembic opens (and commits) its own transaction
         context.configure(
             connection=connection, target_metadata=target_metadata, **configure_args

@@ -91,6 +91,18 @@ def app(database_url_for_tests: str) -> Iterator[Flask]:
             engine.dispose()
 
 
+def first_connect(app: Flask, attempts: int = 50) -> None:
+    """Let the driver's first connection (its type lookups) succeed under a
+    tiny test statement timeout, which a busy machine can exceed; bounded."""
+    with app.app_context():
+        for _ in range(attempts):
+            try:
+                db.engine.connect().close()
+                return
+            except sa.exc.OperationalError:
+                continue
+
+
 class ClientResponse(Response):
     """A response read with the standard json module, as any client would
     (Flask's test client would use the app's own JSON provider)."""

@@ -18,7 +18,7 @@ from flask_migrate import upgrade
 
 from app.extensions import db
 from app.models import Member, Person
-from tests.conftest import client_with_token, make_app, make_member
+from tests.conftest import client_with_token, first_connect, make_app, make_member
 
 
 def _migrated(url: str) -> Flask:
@@ -469,3 +469,33 @@ def test_export_reads_every_section_from_one_snapshot(
     # The person added after the export's snapshot began is not in it.
     assert "Late" not in [person["name"] for person in document["people"]]
     assert _count(source, "people") == len(document["people"]) + 1
+
+
+def test_a_large_household_is_not_cut_by_the_requests_statement_timeout(
+    empty_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Export and import read and write a whole household in one statement
+    or transaction: the 5 s that bounds a request must not bound them."""
+    app = _migrated(empty_database_url)
+    with app.app_context():
+        if db.engine.dialect.name != "postgresql":
+            pytest.skip("PostgreSQL's statement_timeout (SQLite has none)")
+    _flask(app, "gifts", "seed", "20000")
+    # 1 ms: reading 20 000 gifts in one statement takes longer than that.
+    monkeypatch.setenv("DB_STATEMENT_TIMEOUT", "1")
+    bounded = make_app(empty_database_url)
+    first_connect(bounded)
+
+    raw = _export(bounded, tmp_path / "large.json")
+    with app.app_context():
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM gifts")
+        db.engine.dispose()
+    imported = _flask(bounded, "gifts", "import", str(tmp_path / "large.json"))
+
+    assert imported.exit_code == 0, imported.output
+    assert len(json.loads(raw)["gifts"]) == _count(app, "gifts") == 20000
+    with bounded.app_context():  # the pooled connections are bounded again
+        with db.engine.connect() as connection:
+            assert connection.scalar(sa.text("SHOW statement_timeout")) == "1ms"
+        db.engine.dispose()

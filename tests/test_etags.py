@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+import pytest
 from flask.testing import FlaskClient
 
 GIFTS = "/api/v1/gifts"
@@ -88,19 +89,53 @@ def test_a_weak_or_foreign_etag_never_matches(
         assert response.status_code == 412
 
 
-def test_if_match_star_needs_only_an_existing_gift(
+def test_if_match_star_needs_an_existing_gift(
     client: FlaskClient, make_gift: MakeGift
 ) -> None:
+    """RFC 9110 section 13.1.1: "*" is false when there is no gift: 412."""
     gift = make_gift()
+    star = {"If-Match": "*"}
 
-    ok = client.patch(
-        f"{GIFTS}/{gift['id']}", json={"notes": "x"}, headers={"If-Match": "*"}
-    )
-    missing = client.patch(
-        f"{GIFTS}/999", json={"notes": "x"}, headers={"If-Match": "*"}
-    )
+    ok = client.patch(f"{GIFTS}/{gift['id']}", json={"notes": "x"}, headers=star)
+    missing = [
+        client.patch(f"{GIFTS}/999", json={"notes": "x"}, headers=star),
+        client.patch(f"{GIFTS}/999", json={}, headers=star),
+        client.delete(f"{GIFTS}/999", headers=star),
+    ]
 
-    assert (ok.status_code, missing.status_code) == (200, 404)
+    assert ok.status_code == 200
+    assert [r.status_code for r in missing] == [412, 412, 412]
+    assert client.get(f"{GIFTS}/999").status_code == 404
+
+
+@pytest.mark.parametrize(
+    "tag",
+    [
+        "1-" + "9" * 5000,  # thousands of digits
+        "1-\u0661-1",  # Arabic-Indic digit one
+        "1-\u00b2-1",  # superscript two
+        "1-1",  # the format before updated_at joined the tag
+        "1-1-" + "9" * 18,  # past year 9999
+        "1-01-1",
+        " 1-1-1",
+    ],
+)
+def test_an_etag_this_service_never_issued_is_a_412(
+    client: FlaskClient, make_gift: MakeGift, tag: str
+) -> None:
+    gift = make_gift()
+    url = f"{GIFTS}/{gift['id']}"
+    header = f'"{tag}"'.encode().decode("latin-1")  # as the bytes reach WSGI
+
+    for response in (
+        client.patch(url, json={"notes": "x"}, headers={"If-Match": header}),
+        client.delete(url, headers={"If-Match": header}),
+        client.get(url, headers={"If-None-Match": header}),
+    ):
+        assert response.status_code in (200, 412), response.get_json()
+        if response.request.method != "GET":
+            assert response.status_code == 412
+    assert client.get(url).get_json() == gift
 
 
 def test_delete_with_a_stale_if_match_is_a_412_and_keeps_the_gift(

@@ -9,6 +9,8 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
+from app.gifts.schemas import MAX_ID
+
 GIFTS = "/api/v1/gifts"
 MakeGift = Callable[..., dict[str, Any]]
 # Headers that may differ between two answers whatever they say.
@@ -45,7 +47,7 @@ def test_a_santa_gift_answers_a_child_exactly_as_a_missing_one(
     assert hidden.status_code == 404 and comparable(hidden) == comparable(absent)
 
 
-def test_etag_conditions_on_a_santa_gift_answer_a_child_404(
+def test_etag_conditions_on_a_santa_gift_answer_a_child_as_a_missing_gift(
     client: FlaskClient, child_client: FlaskClient, gifts: dict[str, Any]
 ) -> None:
     url = f"{GIFTS}/{gifts['bike']['id']}"
@@ -54,7 +56,14 @@ def test_etag_conditions_on_a_santa_gift_answer_a_child_404(
     patch = child_client.patch(url, json={"notes": "x"}, headers={"If-Match": etag})
     assert patch.status_code == 404
     assert child_client.delete(url, headers={"If-Match": etag}).status_code == 404
-    assert child_client.delete(url, headers={"If-Match": "*"}).status_code == 404
+    # If-Match: * asks that the gift exist: for a child Santa's gift does not,
+    # so the answer is a missing gift's (412, RFC 9110), never a tell-tale 404.
+    star = {"If-Match": "*"}
+    missing = f"{GIFTS}/{MAX_ID}"
+    for method, body in (("PATCH", {"notes": "x"}), ("DELETE", None)):
+        hidden = child_client.open(url, method=method, json=body, headers=star)
+        absent = child_client.open(missing, method=method, json=body, headers=star)
+        assert hidden.status_code == absent.status_code == 412
     after = client.get(url)
     assert after.headers["ETag"] == etag and after.get_json()["notes"] is None
 

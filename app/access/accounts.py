@@ -114,7 +114,7 @@ def disable_member(name: str) -> Member:
     member = find_member(name)
     member.disabled = True
     db.session.commit()
-    token_cache(current_app).entries.clear()
+    token_cache(current_app).clear()
     return member
 
 

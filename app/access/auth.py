@@ -5,12 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
+import threading
 import time
 from typing import NamedTuple
 
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request
 
+from app.database import retry_read
 from app.errors import problem
 from app.gifts.store import autocommit
 from app.models import AccessToken, Member, utcnow
@@ -62,11 +64,15 @@ class TokenCache:
     A hit costs a dict lookup instead of a database round trip on every
     request (see ``make bench``); entries live ``CACHE_SECONDS``, so a
     revocation made on another worker is seen within that time.
+
+    A worker's threads share it: a lock around each change keeps the size
+    check and the insert together (a read is one dict lookup, atomic).
     """
 
     def __init__(self, seconds: float = CACHE_SECONDS) -> None:
         self.seconds = seconds
         self.entries: dict[str, tuple[float, CurrentMember | None]] = {}
+        self.lock = threading.Lock()
 
     def get(self, token_hash: str) -> tuple[bool, CurrentMember | None]:
         entry = self.entries.get(token_hash)
@@ -75,12 +81,18 @@ class TokenCache:
         return True, entry[1]
 
     def put(self, token_hash: str, member: CurrentMember | None) -> None:
-        if len(self.entries) >= CACHE_SIZE:
-            self.entries.clear()  # bounded; refilled by the next requests
-        self.entries[token_hash] = (time.monotonic() + self.seconds, member)
+        with self.lock:
+            if len(self.entries) >= CACHE_SIZE:
+                self.entries.clear()  # bounded; refilled by the next requests
+            self.entries[token_hash] = (time.monotonic() + self.seconds, member)
 
     def forget(self, token_hash: str) -> None:
-        self.entries.pop(token_hash, None)
+        with self.lock:
+            self.entries.pop(token_hash, None)
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
 
 
 def hash_token(token: str) -> str:
@@ -93,6 +105,7 @@ def token_cache(app: Flask) -> TokenCache:
     return cache
 
 
+@retry_read
 def _lookup(token_hash: str) -> CurrentMember | None:
     """The member a valid token belongs to, from the database."""
     with autocommit() as connection:

@@ -14,7 +14,6 @@ from app.access.auth import current_member, token_cache, unauthorized
 from app.access.passwords import verify_password
 from app.access.schemas import MemberSchema, SessionSchema, SignInSchema
 from app.errors import problem, problem_response, problem_responses
-from app.extensions import db
 from app.gifts.store import transaction
 from app.json import ExactJSONParser
 from app.models import AccessToken, utcnow
@@ -84,14 +83,14 @@ class CurrentSession(MethodView):
     @blp.doc(responses=problem_responses(500, 503))
     def delete(self) -> None:
         """Sign out: revoke the token that makes this request"""
-        db.session.execute(
-            sa.update(AccessToken)
-            .where(AccessToken.id == current_member().token_id)
-            .values(revoked_at=utcnow())
-        )
-        db.session.commit()
+        with transaction() as connection:  # on SQLite, in the writers' queue
+            connection.execute(
+                sa.update(AccessToken)
+                .where(AccessToken.id == current_member().token_id)
+                .values(revoked_at=utcnow())
+            )
         # This worker forgets at once; the others within the cache's seconds.
-        token_cache(current_app).entries.clear()
+        token_cache(current_app).clear()
 
 
 @blp.route("/members/me")

@@ -14,6 +14,7 @@ import sqlalchemy as sa
 from flask.cli import AppGroup
 
 from app import backup
+from app.database import without_statement_timeout
 from app.gifts.sample import gift_row
 from app.gifts.store import gifts, transaction
 
@@ -31,6 +32,7 @@ def seed(count: int, seed: int) -> None:
     now = dt.datetime.now(dt.UTC)
     rows = [gift_row(rng, now, index) for index in range(1, count + 1)]
     with transaction() as connection:
+        without_statement_timeout(connection)  # up to 100 000 gifts at once
         result = connection.execute(sa.insert(gifts).returning(gifts.c.id), rows)
         ids = list(result.scalars())
     click.echo(f"added {count} sample gifts (ids {ids[0]} to {ids[-1]})", err=True)

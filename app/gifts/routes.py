@@ -13,6 +13,7 @@ from werkzeug.datastructures import ETags
 from app.access import current_member
 from app.errors import problem, problem_response, problem_responses
 from app.gifts import store
+from app.gifts.cursors import BadCursor
 from app.gifts.schemas import (
     MAX_ID,
     GiftBulkUpdateSchema,
@@ -151,7 +152,7 @@ class Gifts(MethodView):
         """List gifts, newest first, filtered and sorted, one page at a time"""
         try:
             gifts, has_more, next_cursor = store.list_gifts(args, _role())
-        except store.BadCursor:
+        except BadCursor:
             abort(422, errors={"cursor": ["Not a cursor of this listing."]})
         return {"items": gifts, "has_more": has_more, "next_cursor": next_cursor}
 

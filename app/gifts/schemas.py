@@ -27,6 +27,9 @@ NOT_NULLABLE = (
     "list_ids",
 )
 BULK_MAX_IDS = 100
+# A cursor of the longest name (255 characters, each escaped as a surrogate
+# pair) in base64.
+MAX_CURSOR = 4200
 # Link sets of a gift (people it is for, lists it is on), and their bulk
 # add_/remove_ variants.
 LINK_FIELDS = ("recipient_ids", "list_ids")
@@ -140,9 +143,21 @@ def text_field(max_length: int) -> fields.String:
     )
 
 
+class BoundedList(fields.List):
+    """A list whose length is checked before its items: half a million ids
+    cost a worker over a second to check one by one before being refused."""
+
+    def _deserialize(self, value: Any, attr: Any, data: Any, **kwargs: Any) -> Any:
+        if isinstance(value, list):
+            for validator in self.validators:
+                if isinstance(validator, validate.Length):
+                    validator(value)
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def id_list(**kwargs: Any) -> fields.List:
     """Ids of other resources in a body: JSON integers only, at most 100."""
-    return fields.List(
+    return BoundedList(
         StrictInteger(validate=validate.Range(min=1, max=MAX_ID)),
         validate=validate.Length(max=MAX_LINKS),
         **kwargs,
@@ -418,7 +433,7 @@ class GiftBulkChangesSchema(GiftUpdateSchema):
 class GiftBulkUpdateSchema(ma.Schema):
     """The same change to many gifts, all or nothing."""
 
-    ids = fields.List(
+    ids = BoundedList(
         StrictInteger(validate=validate.Range(min=1, max=MAX_ID)),
         required=True,
         validate=validate.Length(1, BULK_MAX_IDS),
@@ -439,7 +454,7 @@ class GiftListArgsSchema(ma.Schema):
     """Listing filters, sort and page."""
 
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
-    cursor = fields.String(load_default=None)
+    cursor = fields.String(load_default=None, validate=validate.Length(max=MAX_CURSOR))
     statuses = fields.List(fields.String(validate=validate.OneOf(STATUSES)))
     priority = fields.List(fields.String(validate=validate.OneOf(PRIORITIES)))
     from_santa = fields.Boolean(truthy={"true"}, falsy={"false"})

@@ -12,24 +12,23 @@ about four times cheaper (see ``make bench``).
 
 from __future__ import annotations
 
-import base64
-import binascii
-import json
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from marshmallow import ValidationError
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from werkzeug.datastructures import ETags
 
+from app import etags
 from app.config import AUTOCOMMIT_BIND
+from app.database import retry_read
 from app.extensions import db
-from app.gifts.schemas import LINK_FIELDS, STATUSES, STORABLE_TEXT
+from app.gifts.cursors import decode_cursor, encode_cursor
+from app.gifts.schemas import LINK_FIELDS, STATUSES
 from app.models import Gift, GiftList, Person, gift_lists, gift_recipients, utcnow
 from app.sqlite_writers import writer_lock
 
@@ -55,10 +54,6 @@ class NotFound(Exception):
 
 class PreconditionFailed(Exception):
     """The gift changed since the client's ``If-Match`` ETag was read."""
-
-
-class BadCursor(Exception):
-    """A cursor that this API did not hand out (or for another sort)."""
 
 
 class UnknownIds(Exception):
@@ -266,8 +261,8 @@ def touch_gifts(connection: Connection, selected: Any) -> None:
 
 
 def etag(gift: RowMapping) -> str:
-    """A strong validator: the version moves with every change of the gift."""
-    return f"{gift['id']}-{gift['version']}"
+    """A strong validator: version and updated_at move with every change."""
+    return etags.etag(gift)
 
 
 @contextmanager
@@ -299,6 +294,7 @@ def transaction() -> Iterator[Connection]:
         yield connection
 
 
+@retry_read
 def get_gift(gift_id: int, role: str) -> RowMapping:
     with autocommit() as connection:
         statement = _by_id(connection.dialect.name, role)
@@ -329,16 +325,12 @@ def create_gift(fields: dict[str, Any]) -> RowMapping:
         return with_links(connection, [gift_id])[gift_id]
 
 
-def _versions(gift_id: int, if_match: ETags | None) -> list[int] | None:
-    """The versions an If-Match accepts; None when any version will do."""
+def _versions(gift_id: int, if_match: ETags | None) -> list[Any] | None:
+    """The (version, updated_at) states an If-Match accepts; None when any
+    state will do."""
     if if_match is None or if_match.star_tag:
         return None
-    prefix = f"{gift_id}-"
-    return [
-        int(tag[len(prefix) :])
-        for tag in if_match.as_set()
-        if tag.startswith(prefix) and tag[len(prefix) :].isdigit()
-    ]
+    return etags.states(gift_id, if_match.as_set())
 
 
 def _where(versioned: bool, role: str) -> Any:
@@ -346,7 +338,8 @@ def _where(versioned: bool, role: str) -> Any:
     is an accepted one."""
     condition = (gifts.c.id == sa.bindparam("gift_id")) & visible_to(role)
     if versioned:
-        condition &= gifts.c.version.in_(sa.bindparam("versions", expanding=True))
+        state = sa.tuple_(gifts.c.version, gifts.c.updated_at)
+        condition &= state.in_(sa.bindparam("versions", expanding=True))
     return condition
 
 
@@ -388,13 +381,22 @@ def _parameters(gift_id: int, versions: list[int] | None) -> dict[str, Any]:
     return parameters
 
 
-def _write_failed(connection: Connection, gift_id: int, role: str) -> Exception:
+def _write_failed(
+    connection: Connection, gift_id: int, role: str, if_match: ETags | None
+) -> Exception:
     """Tell a missing gift (or one ``role`` may not see) from a stale ETag,
-    after a write touched no row."""
+    after a write touched no row.
+
+    ``If-Match: *`` asks that the gift exist: on a missing one it fails (412,
+    RFC 9110 section 13.1.1) -- and so on one ``role`` may not see, which must
+    answer what a missing gift answers.
+    """
     exists = connection.scalar(
         sa.select(gifts.c.id).where(gifts.c.id == gift_id, visible_to(role))
     )
-    return PreconditionFailed() if exists else NotFound([gift_id])
+    if exists or (if_match is not None and if_match.star_tag):
+        return PreconditionFailed()
+    return NotFound([gift_id])
 
 
 def update_gift(
@@ -402,7 +404,12 @@ def update_gift(
 ) -> RowMapping:
     """Apply a partial update; only the columns (and link sets) sent are written."""
     if not changes:
-        gift = get_gift(gift_id, role)
+        try:
+            gift = get_gift(gift_id, role)
+        except NotFound:
+            if if_match is not None and if_match.star_tag:
+                raise PreconditionFailed() from None
+            raise
         if if_match is not None and not if_match.contains(etag(gift)):
             raise PreconditionFailed()
         return gift
@@ -415,14 +422,14 @@ def update_gift(
             statement = _update_statement(*shape, connection.dialect.name)
             gift = connection.execute(statement, parameters).mappings().first()
             if gift is None:
-                raise _write_failed(connection, gift_id, role)
+                raise _write_failed(connection, gift_id, role, if_match)
             return gift
     with transaction() as connection:
         check_ids(connection, _link_ids(links))
         statement = _update_statement(*shape, connection.dialect.name)
         gift = connection.execute(statement, parameters).mappings().first()
         if gift is None:
-            raise _write_failed(connection, gift_id, role)
+            raise _write_failed(connection, gift_id, role, if_match)
         apply_link_changes(connection, [gift_id], links)
         return with_links(connection, [gift_id])[gift_id]
 
@@ -433,7 +440,7 @@ def delete_gift(gift_id: int, role: str, if_match: ETags | None = None) -> None:
     with autocommit(write=True) as connection:
         result = connection.execute(statement, _parameters(gift_id, versions))
         if result.rowcount == 0:
-            raise _write_failed(connection, gift_id, role)
+            raise _write_failed(connection, gift_id, role, if_match)
 
 
 def bulk_update(ids: list[int], changes: dict[str, Any], role: str) -> list[RowMapping]:
@@ -491,40 +498,6 @@ SORTS: dict[str, tuple[Any, bool]] = {
 }
 
 
-def encode_cursor(sort: str, gift: RowMapping) -> str:
-    column, _ = SORTS[sort]
-    key = None if column is None else gift[column.key]
-    if isinstance(key, Decimal):
-        key = str(key)
-    raw = json.dumps([sort, key, gift["id"]], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
-def decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
-    """The (sort key, id) of the last gift of the previous page."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        cursor_sort, key, last_id = json.loads(raw)
-    except (ValueError, TypeError, binascii.Error) as error:
-        raise BadCursor() from error
-    if cursor_sort != sort or type(last_id) is not int:
-        raise BadCursor()
-    column, _ = SORTS[sort]
-    if column is None:
-        key = None
-    elif column.key == "price" and key is not None:
-        try:
-            key = Decimal(key)
-        except (InvalidOperation, TypeError) as error:
-            raise BadCursor() from error
-    elif column.key == "name":
-        try:
-            STORABLE_TEXT(key)  # a forged key the database cannot compare
-        except (ValidationError, TypeError, AttributeError) as error:
-            raise BadCursor() from error
-    return key, last_id
-
-
 # Listing filter parameter -> the link field it filters on.
 LINK_FILTERS = {"person_ids": "recipient_ids", "list_ids": "list_ids"}
 
@@ -572,6 +545,7 @@ def _page(
     return list(connection.execute(statement).mappings())
 
 
+@retry_read
 def list_gifts(
     args: dict[str, Any], role: str
 ) -> tuple[list[RowMapping], bool, str | None]:
@@ -637,6 +611,7 @@ def list_gifts(
     return rows, has_more, next_cursor
 
 
+@retry_read
 def summarize(args: dict[str, Any], role: str) -> dict[str, Any]:
     """Counts by status and from Santa, and the exact sum of price x quantity,
     of the gifts matching the listing's filters: one grouped query."""

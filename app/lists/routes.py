@@ -12,6 +12,7 @@ from sqlalchemy.engine import RowMapping
 
 from app.errors import problem, problem_response
 from app.gifts import store as gift_store
+from app.gifts.cursors import BadCursor
 from app.gifts.routes import (
     BODY_ERRORS,
     ETAG_HEADER,
@@ -77,7 +78,7 @@ class Lists(MethodView):
         """List the lists by name, maybe one person's, one page at a time"""
         try:
             items, has_more, next_cursor = store.list_lists(args, visible())
-        except gift_store.BadCursor:
+        except BadCursor:
             abort(422, errors={"cursor": ["Not a cursor of this listing."]})
         return {"items": items, "has_more": has_more, "next_cursor": next_cursor}
 

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 from werkzeug.datastructures import ETags
 
+from app.database import retry_read
 from app.gifts.store import (
     NotFound,
     PreconditionFailed,
@@ -62,7 +63,13 @@ def _lock(
     if connection.dialect.name != "sqlite":
         locked = locked.with_for_update()
     connection.execute(locked)
-    gift_list = _read(connection, list_id, visible)
+    try:
+        gift_list = _read(connection, list_id, visible)
+    except NotFound:
+        # If-Match: * asks that it exist: on a missing one, 412 (RFC 9110).
+        if if_match is not None and if_match.star_tag:
+            raise PreconditionFailed() from None
+        raise
     if if_match is not None and not if_match.contains(etag(gift_list)):
         raise PreconditionFailed()
     return gift_list
@@ -73,6 +80,7 @@ def _check_person(connection: Connection, fields: dict[str, Any]) -> None:
         check_ids(connection, {"person_id": (people, "person", {fields["person_id"]})})
 
 
+@retry_read
 def get_list(list_id: int, visible: Any) -> RowMapping:
     with autocommit() as connection:
         return _read(connection, list_id, visible)
@@ -127,6 +135,7 @@ def delete_list(list_id: int, if_match: ETags | None, visible: Any) -> None:
         connection.execute(sa.delete(lists).where(lists.c.id == list_id))
 
 
+@retry_read
 def list_lists(
     args: dict[str, Any], visible: Any
 ) -> tuple[list[RowMapping], bool, str | None]:

@@ -9,6 +9,7 @@ from marshmallow import fields, validate
 from marshmallow_sqlalchemy import auto_field
 
 from app.gifts.schemas import (
+    MAX_CURSOR,
     STORABLE_TEXT,
     ModelDumpSchema,
     TrimmedString,
@@ -83,7 +84,7 @@ class PageArgsSchema(ma.Schema):
     """A page of a listing by name."""
 
     limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
-    cursor = fields.String(load_default=None)
+    cursor = fields.String(load_default=None, validate=validate.Length(max=MAX_CURSOR))
 
     class Meta:
         unknown = ma.RAISE

@@ -8,6 +8,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 from werkzeug.datastructures import ETags
 
+from app.database import retry_read
 from app.gifts.store import (
     NotFound,
     PreconditionFailed,
@@ -58,12 +59,19 @@ def _lock(
     if connection.dialect.name != "sqlite":
         locked = locked.with_for_update()
     connection.execute(locked)
-    person = _read(connection, person_id, visible)
+    try:
+        person = _read(connection, person_id, visible)
+    except NotFound:
+        # If-Match: * asks that it exist: on a missing one, 412 (RFC 9110).
+        if if_match is not None and if_match.star_tag:
+            raise PreconditionFailed() from None
+        raise
     if if_match is not None and not if_match.contains(etag(person)):
         raise PreconditionFailed()
     return person
 
 
+@retry_read
 def get_person(person_id: int, visible: Any) -> RowMapping:
     with autocommit() as connection:
         return _read(connection, person_id, visible)
@@ -113,6 +121,7 @@ def delete_person(person_id: int, if_match: ETags | None, visible: Any) -> None:
         connection.execute(sa.delete(people).where(people.c.id == person_id))
 
 
+@retry_read
 def list_people(
     args: dict[str, Any], visible: Any
 ) -> tuple[list[RowMapping], bool, str | None]:

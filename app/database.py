@@ -1,0 +1,223 @@
+"""Bounded database waits, and a database that is busy, away or not migrated
+answered with 503 and Retry-After instead of a 500 or a hang."""
+
+from __future__ import annotations
+
+import functools
+import logging
+import os
+import threading
+import time
+import weakref
+from collections.abc import Callable, Mapping
+from typing import Any, ParamSpec, TypeVar
+
+import sqlalchemy as sa
+from flask import Flask, Response, current_app, g, request
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+from app import sqlite_writers
+from app.errors import problem
+
+log = logging.getLogger(__name__)
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+# Milliseconds; well below gunicorn's 30 s worker timeout.
+DEFAULT_STATEMENT_TIMEOUT = 5000
+DEFAULT_LOCK_TIMEOUT = 2000
+CONNECT_TIMEOUT_SECONDS = 3
+# How long a request waits for one of its worker's pooled connections.
+POOL_TIMEOUT_SECONDS = 5
+RETRY_AFTER = "5"
+# A worker re-reads alembic_version at most this often while it is current.
+SCHEMA_CHECK_SECONDS = 1.0
+
+_engines: weakref.WeakSet[sa.Engine] = weakref.WeakSet()
+
+
+def _milliseconds(name: str, default: int) -> int:
+    return int(os.environ.get(name) or default)
+
+
+def engine_options(url: str) -> dict[str, Any]:
+    """Engine settings bounding every wait, by database kind.
+
+    PostgreSQL: each connection runs with ``statement_timeout`` and
+    ``lock_timeout`` (a held row or table lock fails fast, not at gunicorn's
+    worker timeout). SQLite: the busy timeout, and the writer queue's wait.
+    """
+    statement = _milliseconds("DB_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT)
+    lock = _milliseconds("DB_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT)
+    if url.startswith("sqlite"):
+        # One writer at a time: a writer waits for the lock up to the
+        # statement timeout, in the queue (flock) and then in SQLite.
+        sqlite_writers.WAIT_SECONDS = statement / 1000
+        return {"connect_args": {"timeout": statement / 1000}}
+    # No pre-ping by default: it costs a round trip per request (README,
+    # "Database restarts", measured); a dropped connection is caught instead
+    # (retry_read, _drop_stale_pools). DB_PRE_PING=1 turns it on.
+    return {
+        "pool_pre_ping": os.environ.get("DB_PRE_PING") == "1",
+        "pool_recycle": 300,
+        "pool_timeout": POOL_TIMEOUT_SECONDS,
+        "connect_args": {
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "options": f"-c statement_timeout={statement} -c lock_timeout={lock}",
+        },
+    }
+
+
+@sa.event.listens_for(sa.Engine, "engine_connect")
+def _remember(connection: sa.Connection) -> None:
+    _engines.add(connection.engine)
+
+
+@sa.event.listens_for(sa.Engine, "handle_error")
+def _drop_stale_pools(context: sa.engine.ExceptionContext) -> None:
+    """After a lost connection, no engine of that database reuses an old one.
+
+    SQLAlchemy renews only the pool of the engine that saw the loss; each
+    worker's other engine (PostgreSQL's autocommit bind) would fail a request
+    per stale connection. ``dispose()`` closes the idle ones and starts a
+    fresh pool; connections in use are closed when they are given back.
+    """
+    if not context.is_disconnect or context.engine is None:
+        return
+    url = context.engine.url
+    for engine in list(_engines):
+        if engine is not context.engine and engine.url == url:
+            engine.dispose()
+
+
+def without_statement_timeout(connection: sa.Connection) -> None:
+    """Lift the requests' statement timeout for the rest of this transaction.
+
+    For commands that read or write a whole household at once (export,
+    import): the time they rightly take grows with it. ``SET LOCAL`` ends with
+    the transaction, so the pooled connection is bounded again afterwards; the
+    lock timeout stays. SQLite has no statement timeout.
+    """
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+
+
+def retry_read(func: Callable[P, R]) -> Callable[P, R]:
+    """Run a read again, once, when its connection turned out to be dead
+    (the database restarted since it was pooled). Only for reads: a write
+    whose connection dropped may have committed, so it is never repeated."""
+
+    @functools.wraps(func)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return func(*args, **kwargs)
+        except DBAPIError as error:
+            if not error.connection_invalidated:
+                raise
+            log.warning("read retried on a new connection: %s", error.orig)
+        return func(*args, **kwargs)
+
+    return wrapper
+
+
+class SchemaGate:
+    """Whether the database is at the revision this code expects, read from
+    alembic_version at most once a second while it is."""
+
+    def __init__(self, heads: frozenset[str]) -> None:
+        self.heads = heads
+        self.current_until = 0.0
+        self.lock = threading.Lock()
+
+    def problem(self, engine: sa.Engine) -> str | None:
+        """None when current, else why not (a detail for the 503)."""
+        if time.monotonic() < self.current_until:
+            return None
+        with engine.connect() as connection:
+            found = set(
+                connection.scalars(sa.text("SELECT version_num FROM alembic_version"))
+            )
+        if found != self.heads:
+            return (
+                f"The database is at {sorted(found) or 'no revision'}, "
+                f"not at the newest migration {sorted(self.heads)}."
+            )
+        with self.lock:
+            self.current_until = time.monotonic() + SCHEMA_CHECK_SECONDS
+        return None
+
+
+def unavailable(detail: str) -> Response:
+    return problem(503, detail, headers={"Retry-After": RETRY_AFTER})
+
+
+def _schema_problem() -> str | None:
+    """Why the schema is not the expected one, read now (None if it is)."""
+    gate: SchemaGate = current_app.extensions["schema_gate"]
+    gate.current_until = 0.0
+    try:
+        return gate.problem(_engine())
+    except sa.exc.SQLAlchemyError:
+        return None  # unreachable: the caller's own error says so
+
+
+def _database_error(error: Exception) -> Response:
+    log.error("database unavailable (request %s): %s", g.get("request_id"), error)
+    if isinstance(error, sqlite_writers.WriterQueueTimeout | sa.exc.TimeoutError):
+        return unavailable("The database is busy; try again shortly.")
+    orig = getattr(error, "orig", None)
+    if type(orig).__name__ in ("QueryCanceled", "LockNotAvailable"):
+        return unavailable("The database did not answer in time; try again shortly.")
+    if isinstance(error, DBAPIError) and not error.connection_invalidated:
+        # SQLite reports a missing column as an OperationalError.
+        detail = _schema_problem()
+        if detail is not None:
+            return unavailable(detail)
+    return unavailable("The database is unavailable.")
+
+
+def _programming_error(error: Exception) -> Response:
+    """A statement the database cannot run: a schema behind (or ahead of) the
+    code answers 503 like /readyz; at the right revision it is a bug (500)."""
+    detail = _schema_problem()
+    if detail is None:
+        log.exception("unhandled error (request %s)", g.get("request_id"))
+        return problem(500)
+    return unavailable(detail)
+
+
+def _engine() -> sa.Engine:
+    from app.extensions import db  # app.extensions imports app.errors first
+
+    return db.engine
+
+
+def _require_current_schema() -> Response | None:
+    if request.routing_exception is not None or not request.path.startswith("/api/"):
+        return None  # 404, 405, probes and the docs answer whatever the schema
+    try:
+        detail = current_app.extensions["schema_gate"].problem(_engine())
+    except sa.exc.SQLAlchemyError as error:
+        return _database_error(error)
+    return None if detail is None else unavailable(detail)
+
+
+def init_app(app: Flask, heads: frozenset[str]) -> None:
+    """Answer database trouble with 503 and refuse API requests while the
+    database is not at ``heads``."""
+    app.extensions["schema_gate"] = SchemaGate(heads)
+    app.before_request(_require_current_schema)
+    for error in (
+        OperationalError,
+        InterfaceError,
+        sa.exc.TimeoutError,
+        sqlite_writers.WriterQueueTimeout,
+    ):
+        app.register_error_handler(error, _database_error)
+    app.register_error_handler(sa.exc.ProgrammingError, _programming_error)
+
+
+def bind_options(url: str, extra: Mapping[str, Any]) -> dict[str, Any]:
+    """A bind's settings: the same bounded waits as the default engine."""
+    return {"url": url, **engine_options(url), **extra}

@@ -1,0 +1,85 @@
+"""Listing cursors: what one holds is validated as strictly as a request body."""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+from decimal import Decimal
+from typing import Any
+
+import marshmallow as ma
+from marshmallow import fields, validate
+from sqlalchemy.engine import RowMapping
+
+from app import limits
+from app.gifts.schemas import MAX_ID, MAX_PRICE, STORABLE_TEXT, StrictInteger
+
+# sort -> the gift column its key comes from (None: id order only).
+SORT_KEYS: dict[str, str | None] = {
+    "recent": None,
+    "price_asc": "price",
+    "price_desc": "price",
+    "name": "name",
+}
+
+
+class BadCursor(Exception):
+    """A cursor that this API did not hand out (or for another sort)."""
+
+
+def _cursor_schema(sort: str) -> ma.Schema:
+    """The contents of a cursor of this sort: [sort, last key, last id]."""
+    column = SORT_KEYS[sort]
+    key: fields.Field
+    if column == "price":
+        key = fields.Decimal(
+            required=True,
+            allow_none=True,
+            allow_nan=False,
+            validate=validate.Range(0, MAX_PRICE),
+        )
+    elif column == "name":
+        key = fields.String(
+            required=True, validate=[validate.Length(max=255), STORABLE_TEXT]
+        )
+    else:
+        key = fields.Raw(required=True, allow_none=True, validate=validate.Equal(None))
+    return ma.Schema.from_dict(
+        {
+            "sort": fields.String(required=True, validate=validate.Equal(sort)),
+            "key": key,
+            "id": StrictInteger(required=True, validate=validate.Range(1, MAX_ID)),
+        },
+        name=f"Cursor_{sort}",
+    )()
+
+
+SCHEMAS = {sort: _cursor_schema(sort) for sort in SORT_KEYS}
+
+
+def encode_cursor(sort: str, gift: RowMapping) -> str:
+    column = SORT_KEYS[sort]
+    key = None if column is None else gift[column]
+    if isinstance(key, Decimal):
+        key = str(key)
+    raw = json.dumps([sort, key, gift["id"]], separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
+    """The (sort key, id) of the last gift of the previous page."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        contents = limits.loads(raw)
+    except (ValueError, binascii.Error) as error:  # JSONDecodeError included
+        raise BadCursor() from error
+    if not isinstance(contents, list) or len(contents) != 3:
+        raise BadCursor()
+    try:
+        loaded = SCHEMAS[sort].load(
+            dict(zip(("sort", "key", "id"), contents, strict=True))
+        )
+    except ma.ValidationError as error:
+        raise BadCursor() from error
+    return loaded["key"], loaded["id"]

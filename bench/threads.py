@@ -1,0 +1,105 @@
+"""Threads per worker, measured: 2 sync workers against 2 threaded workers of
+4 and of 8 threads, on GET one gift and PATCH from_santa, with make bench's
+wrk load (16 connections). Setups alternate within each round so that they
+share the background load of the 2 shared cores; medians of the rounds.
+
+Usage: .venv/bin/python bench/threads.py   (BENCH_ROUNDS, BENCH_DURATION)
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import signal
+import statistics
+import sys
+import tempfile
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.run import (  # noqa: E402
+    CASES,
+    find_postgres,
+    flask_cli,
+    log,
+    measure,
+    seed_gifts,
+    serving,
+)
+
+ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
+SETUPS: dict[str, dict[str, str]] = {
+    "sync": {"GUNICORN_WORKER_CLASS": "sync", "GUNICORN_THREADS": "1"},
+    "4 threads": {"GUNICORN_THREADS": "4"},
+    "8 threads": {"GUNICORN_THREADS": "8"},
+}
+COMPARED = (CASES[0], CASES[2])  # GET one gift, PATCH from_santa
+
+
+def bench(wrk: str, url: str, workdir: Path, name: str) -> dict[str, Any]:
+    flask_cli(url, "db", "upgrade")
+    ids = seed_gifts(url, 10_000)
+    flask_cli(url, "members", "add", "bench", "--role", "parent")
+    token = flask_cli(url, "tokens", "create", "bench", "--label", "bench").split()[-1]
+    samples: dict[str, dict[str, list[dict[str, Any]]]] = {
+        setup: {case.key: [] for case in COMPARED} for setup in SETUPS
+    }
+    for round_ in range(ROUNDS):
+        for setup, env in SETUPS.items():
+            log(f"{name} round {round_ + 1}: {setup}")
+            log_path = workdir / f"{name}-{setup.replace(' ', '-')}.log"
+            with serving("wsgi:app", {"DATABASE_URL": url, **env}, log_path) as server:
+                for case in COMPARED:
+                    samples[setup][case.key].append(
+                        measure(wrk, server, case, ids, token)
+                    )
+    return {
+        setup: {
+            key: {
+                metric: round(statistics.median(r[metric] for r in runs), 2)
+                for metric in ("rps", "p50_ms", "p99_ms", "non_2xx")
+            }
+            for key, runs in cases.items()
+        }
+        for setup, cases in samples.items()
+    }
+
+
+def main() -> None:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    logging.disable(logging.INFO)
+    from bench.run import ensure_wrk
+
+    wrk = ensure_wrk()
+    workdir = Path(tempfile.mkdtemp(prefix="gifts-threads-"))
+    postgres, _ = find_postgres()
+    results = {}
+    try:
+        results["SQLite"] = bench(
+            wrk, f"sqlite:///{workdir / 'b.db'}", workdir, "sqlite"
+        )
+        if postgres is not None:
+            url = postgres.create(f"gifts_bench_threads_{os.getpid()}")
+            results["PostgreSQL"] = bench(wrk, url, workdir, "postgresql")
+    finally:
+        if postgres is not None:
+            postgres.drop_all()
+        shutil.rmtree(workdir, ignore_errors=True)
+    titles = {case.key: case.title for case in COMPARED}
+    print(f"median of {ROUNDS} rounds; req/s (p99 ms)")
+    print("| endpoint | database | " + " | ".join(SETUPS) + " |")
+    print("|---|---|" + "---:|" * len(SETUPS))
+    for database, setups in results.items():
+        for key, title in titles.items():
+            cells = [
+                f"{setups[s][key]['rps']:.0f} ({setups[s][key]['p99_ms']:.1f})"
+                for s in SETUPS
+            ]
+            print(f"| {title} | {database} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()

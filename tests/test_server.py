@@ -1,0 +1,201 @@
+"""The service as `make run` starts it (gunicorn.conf.py): slow clients and a
+held database lock cost other clients nothing, workers are never killed, and
+gunicorn's own errors are problem documents."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from app.config import database_url
+from app.server import READ_TIMEOUT
+from tests.test_concurrency import (
+    ROOT,
+    Service,
+    free_port,
+    migrate,
+    stop,
+    wait_until_ready,
+)
+
+pytestmark = pytest.mark.slow
+
+GIFTS = "/api/v1/gifts"
+WORKERS = 2  # the README's `make run` on this machine's 2 cores
+STATEMENT_MS = 1500
+LOCK_MS = 1000
+
+
+@pytest.fixture
+def served(empty_database_url: str, tmp_path: Path) -> Iterator[Service]:
+    """gunicorn -c gunicorn.conf.py with short database timeouts."""
+    token = migrate(empty_database_url)
+    port = free_port()
+    env = {
+        **os.environ,
+        "DATABASE_URL": empty_database_url,
+        "HOST": "127.0.0.1",
+        "PORT": str(port),
+        "WEB_CONCURRENCY": str(WORKERS),
+        "DB_STATEMENT_TIMEOUT": str(STATEMENT_MS),
+        "DB_LOCK_TIMEOUT": str(LOCK_MS),
+    }
+    log_path = tmp_path / "gunicorn.log"
+    with open(log_path, "wb") as log:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+    try:
+        running = Service(process, port, log_path, token)
+        wait_until_ready(running)
+        yield running
+    finally:
+        stop(process)
+
+
+def workers_survived(service: Service) -> None:
+    log = service.log()
+    assert "WORKER TIMEOUT" not in log, log[-3000:]
+    assert log.count("Booting worker") == WORKERS, log[-3000:]
+    assert "Traceback" not in log, log[-3000:]
+
+
+def timed(service: Service, method: str, path: str, body: Any = None) -> Any:
+    started = time.monotonic()
+    reply = service.request(method, path, body)
+    return reply, time.monotonic() - started
+
+
+def stall(port: int, data: bytes) -> socket.socket:
+    connection = socket.create_connection(("127.0.0.1", port))
+    if data:
+        connection.sendall(data)
+    return connection
+
+
+def test_stalled_clients_cost_other_clients_nothing(served: Service) -> None:
+    gift = served.request("POST", GIFTS, {"name": "Kite"}).body
+    usual = max(timed(served, "GET", GIFTS)[1] for _ in range(5))
+    stalled = [
+        stall(served.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n"),  # no end
+        stall(served.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n"),
+        stall(served.port, b"POST /api/v1/gifts HTTP/1.1\r\nContent-Length: 50\r\n"),
+        stall(served.port, b""),  # connects, sends nothing
+    ]
+    started = time.monotonic()
+    time.sleep(0.5)  # every stalled connection has reached a worker
+
+    during = []
+    for path in ("/healthz", GIFTS, f"{GIFTS}/{gift['id']}", "/readyz") * 3:
+        reply, elapsed = timed(served, "GET", path)
+        assert reply.status == 200
+        during.append(elapsed)
+    assert time.monotonic() - started < READ_TIMEOUT  # all while they stall
+    print(f"usual {usual * 1000:.1f} ms, while stalled {max(during) * 1000:.1f} ms")
+    assert max(during) < max(10 * usual, 1.0)
+
+    for connection in stalled[:3]:  # cut once their time to send is up
+        connection.settimeout(READ_TIMEOUT + 5)
+        assert connection.recv(100) == b""
+        connection.close()
+    stalled[3].close()
+    workers_survived(served)
+
+
+def test_a_trickling_client_is_cut_after_the_read_timeout(served: Service) -> None:
+    connection = stall(served.port, b"GET /healthz HTTP/1.1\r\n")
+    connection.settimeout(2)
+    started = time.monotonic()
+    answer = b""
+    while time.monotonic() - started < READ_TIMEOUT + 5:
+        try:
+            connection.sendall(b"X-Slow: 1\r\n")  # a header every second
+            answer = connection.recv(100)
+            if answer == b"":
+                break
+        except TimeoutError:
+            continue
+        except OSError:  # reset: cut
+            break
+    assert time.monotonic() - started < READ_TIMEOUT + 5
+    assert answer == b""
+    connection.close()
+    assert served.request("GET", "/healthz").status == 200
+
+
+@pytest.mark.parametrize(
+    ("request_bytes", "status"),
+    [
+        (b"GET /" + b"a" * 5000 + b" HTTP/1.1\r\nHost: x\r\n\r\n", 414),
+        (b"GET / HTTP/1.1\r\nX-Big: " + b"b" * 9000 + b"\r\n\r\n", 431),
+        (b"G\x01T / HTTP/1.1\r\nHost: x\r\n\r\n", 400),
+        (b"GET / HTTP/9.9\r\nHost: x\r\n\r\n", 400),
+    ],
+)
+def test_gunicorns_own_errors_are_problem_documents(
+    served: Service, request_bytes: bytes, status: int
+) -> None:
+    connection = stall(served.port, request_bytes)
+    connection.settimeout(10)
+    raw = b""
+    while chunk := connection.recv(4096):
+        raw += chunk
+    connection.close()
+    head, _, body = raw.partition(b"\r\n\r\n")
+    assert head.split(b" ")[1] == str(status).encode()
+    assert b"Content-Type: application/problem+json" in head
+    problem = json.loads(body)
+    assert problem["status"] == status
+    assert set(problem) == {"type", "title", "status", "detail"}
+
+
+def test_a_held_lock_is_a_503_within_the_timeout_and_workers_survive(
+    served: Service, empty_database_url: str
+) -> None:
+    gift = served.request("POST", GIFTS, {"name": "Kite"}).body
+    url = f"{GIFTS}/{gift['id']}"
+    holder = sa.create_engine(database_url(empty_database_url))
+    with holder.connect() as connection:
+        postgres = connection.dialect.name == "postgresql"
+        if postgres:
+            connection.exec_driver_sql("LOCK TABLE gifts IN ACCESS EXCLUSIVE MODE")
+        else:
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+            connection.exec_driver_sql("UPDATE gifts SET notes = 'held'")
+        calls = [("PATCH", url, {"notes": f"n{i}"}) for i in range(4)]
+        if postgres:  # SQLite readers go on beside a writer (WAL)
+            calls += [("GET", url, None), ("GET", GIFTS, None)]
+        with ThreadPoolExecutor(len(calls)) as pool:
+            results = list(pool.map(lambda call: timed(served, *call), calls))
+        ready, ready_time = timed(served, "GET", "/readyz")
+        connection.rollback()
+    holder.dispose()
+
+    bound = max(STATEMENT_MS, LOCK_MS) / 1000 + 3  # plus a loaded machine's delay
+    for reply, elapsed in results:
+        assert reply.status == 503, reply.body
+        assert reply.headers["content-type"] == "application/problem+json"
+        assert int(reply.headers["retry-after"]) > 0
+        assert elapsed < bound, elapsed
+    assert ready.status == 200 and ready_time < bound
+    after = served.request("PATCH", url, {"notes": "after"})
+    assert after.status == 200 and after.body["notes"] == "after"
+    log = served.log()
+    assert "WORKER TIMEOUT" not in log, log[-3000:]
+    assert log.count("Booting worker") == WORKERS, log[-3000:]
