@@ -16,6 +16,11 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # compares this setup with the former one (2 sync workers) on the same run.
 workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count())))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "app.server.BoundedThreadWorker")
+# 8 threads, though 4 measured faster (bench/threads.py, README "Threads per
+# worker": 4 beat 8 on req/s and p99 for GET one and PATCH on both
+# databases): with 4, the four stalled clients of tests/test_server.py can
+# all land on one worker and fill it, and a request then waited 4.5 s (1 run
+# in 4). Not starving is the point of the threads; 8 a worker holds 7 stalls.
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # Kills a worker whose main loop stops; a thread's request is bounded by the
 # database timeouts (app/database.py), well below this.
