@@ -9,6 +9,7 @@ from flask import Response, request
 from flask_smorest import Blueprint, abort
 from sqlalchemy.engine import RowMapping
 
+from app.counted import etag
 from app.errors import problem
 from app.gifts import store as gift_store
 from app.gifts.cursors import BadCursor
@@ -44,9 +45,9 @@ def resource_blueprint(
     return blp
 
 
-def etag_headers(tag: str) -> dict[str, str]:
-    """The ETag header of a strong tag."""
-    return {"ETag": f'"{tag}"'}
+def etag_headers(row: RowMapping) -> dict[str, str]:
+    """The ETag header of a person or list (a strong tag)."""
+    return {"ETag": f'"{etag(row)}"'}
 
 
 def page(listing: Listing, args: dict[str, Any]) -> dict[str, Any]:
@@ -59,9 +60,9 @@ def page(listing: Listing, args: dict[str, Any]) -> dict[str, Any]:
     return {"items": items, "has_more": has_more, "next_cursor": next_cursor}
 
 
-def conditional_get(row: RowMapping, tag: str) -> Any:
+def conditional_get(row: RowMapping) -> Any:
     """``row`` with its ETag, or a bodiless 304 when If-None-Match has it."""
-    headers = etag_headers(tag)
-    if request.if_none_match.contains_weak(tag):
+    headers = etag_headers(row)
+    if request.if_none_match.contains_weak(etag(row)):
         return Response(status=304, headers=headers)
     return row, headers

@@ -44,10 +44,6 @@ def _problem(status: int, description: str) -> Callable[..., Any]:
     return problem_response(blp, status, description)
 
 
-def _etag_headers(gift_list: RowMapping) -> dict[str, str]:
-    return etag_headers(store.etag(gift_list))
-
-
 blp.errorhandler(gift_store.UnknownIds)(unknown_ids_problem)
 
 
@@ -67,7 +63,7 @@ class Lists(MethodView):
         """Create a list, maybe holding some gifts at once"""
         gift_list = store.create_list(fields, visible())
         location = url_for("lists.ListById", list_id=gift_list["id"])
-        return gift_list, {"Location": location, **_etag_headers(gift_list)}
+        return gift_list, {"Location": location, **etag_headers(gift_list)}
 
 
 @blp.route(f"/<int(max={MAX_ID}):list_id>")
@@ -80,7 +76,7 @@ class ListById(MethodView):
     def get(self, list_id: int) -> Any:
         """Get one list"""
         gift_list = store.get_list(list_id, visible())
-        return conditional_get(gift_list, store.etag(gift_list))
+        return conditional_get(gift_list)
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.arguments(ListUpdateSchema(partial=True))
@@ -91,7 +87,7 @@ class ListById(MethodView):
     def patch(self, changes: dict[str, Any], list_id: int) -> Any:
         """Change some fields of a list"""
         gift_list = store.update_list(list_id, changes, _if_match(), visible())
-        return gift_list, _etag_headers(gift_list)
+        return gift_list, etag_headers(gift_list)
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.response(204)

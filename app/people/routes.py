@@ -39,10 +39,6 @@ def _problem(status: int, description: str) -> Callable[..., Any]:
     return problem_response(blp, status, description)
 
 
-def _etag_headers(person: RowMapping) -> dict[str, str]:
-    return etag_headers(store.etag(person))
-
-
 @blp.route("")
 class People(MethodView):
     @blp.arguments(PageArgsSchema(), location="query", unknown="raise")
@@ -59,7 +55,7 @@ class People(MethodView):
         """Add a person"""
         person = store.create_person(fields, visible())
         location = url_for("people.PersonById", person_id=person["id"])
-        return person, {"Location": location, **_etag_headers(person)}
+        return person, {"Location": location, **etag_headers(person)}
 
 
 @blp.route(f"/<int(max={MAX_ID}):person_id>")
@@ -72,7 +68,7 @@ class PersonById(MethodView):
     def get(self, person_id: int) -> Any:
         """Get one person"""
         person = store.get_person(person_id, visible())
-        return conditional_get(person, store.etag(person))
+        return conditional_get(person)
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.arguments(PersonUpdateSchema(partial=True))
@@ -83,7 +79,7 @@ class PersonById(MethodView):
     def patch(self, changes: dict[str, Any], person_id: int) -> Any:
         """Change some fields of a person"""
         person = store.update_person(person_id, changes, _if_match(), visible())
-        return person, _etag_headers(person)
+        return person, etag_headers(person)
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.response(204)
