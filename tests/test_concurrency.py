@@ -8,171 +8,31 @@ stdlib HTTP clients against it on 127.0.0.1.
 
 from __future__ import annotations
 
-import http.client
-import json
-import os
-import signal
-import socket
-import subprocess
-import sys
 import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
 from threading import Barrier, BrokenBarrierError
 from typing import Any
 
 import pytest
-from flask_migrate import upgrade
 
-from app import create_app
-from app.extensions import db
-from tests.conftest import make_member
+from tests.serving import PASSWORD, REQUEST_TIMEOUT, Reply, Service, gunicorn
 
 pytestmark = pytest.mark.slow
 
-ROOT = Path(__file__).resolve().parent.parent
 WORKERS = 4
-READY_TIMEOUT = 30.0
-REQUEST_TIMEOUT = 20.0
-STOP_TIMEOUT = 15.0
 GIFTS = "/api/v1/gifts"
-PASSWORD = "correct horse battery"
-
-
-@dataclass
-class Reply:
-    status: int
-    headers: dict[str, str]
-    body: Any
-
-
-class Service:
-    """A running gunicorn, spoken to over HTTP on 127.0.0.1."""
-
-    def __init__(
-        self, process: subprocess.Popen[bytes], port: int, log: Path, token: str
-    ):
-        self.process = process
-        self.port = port
-        self.log_path = log
-        self.token = token  # a parent's, sent unless a request says otherwise
-
-    def log(self) -> str:
-        return self.log_path.read_text(errors="replace")
-
-    def request(
-        self,
-        method: str,
-        path: str,
-        body: Any = None,
-        headers: dict[str, str] | None = None,
-        token: str | None = "",
-    ) -> Reply:
-        """``token``: "" sends the service's parent token, None sends none."""
-        all_headers = dict(headers or {})
-        token = self.token if token == "" else token
-        if token is not None:
-            all_headers.setdefault("Authorization", f"Bearer {token}")
-        payload = None
-        if body is not None:
-            payload = json.dumps(body).encode()
-            all_headers["Content-Type"] = "application/json"
-        connection = http.client.HTTPConnection(
-            "127.0.0.1", self.port, timeout=REQUEST_TIMEOUT
-        )
-        try:
-            connection.request(method, path, body=payload, headers=all_headers)
-            response = connection.getresponse()
-            raw = response.read()
-            reply_headers = {k.lower(): v for k, v in response.getheaders()}
-            status = response.status
-        finally:
-            connection.close()
-        # Money comes back exact: parse fractions as Decimal, like the server.
-        parsed = json.loads(raw, parse_float=Decimal) if raw else None
-        return Reply(status, reply_headers, parsed)
-
-
-def free_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def migrate(url: str) -> str:
-    """``flask db upgrade`` on the given database; a parent's token."""
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    with app.app_context():
-        upgrade()
-        db.engine.dispose()
-    _, token = make_member(app, "Mum", "parent", password=PASSWORD)
-    with app.app_context():
-        db.engine.dispose()
-    return token
-
-
-def stop(process: subprocess.Popen[bytes]) -> None:
-    """Graceful shutdown first (SIGTERM), then SIGKILL if it hangs."""
-    if process.poll() is None:
-        process.send_signal(signal.SIGTERM)
-        try:
-            process.wait(timeout=STOP_TIMEOUT)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
-def wait_until_ready(service: Service) -> None:
-    deadline = time.monotonic() + READY_TIMEOUT
-    last: object = None
-    while time.monotonic() < deadline:
-        if service.process.poll() is not None:
-            pytest.fail(f"gunicorn exited early:\n{service.log()[-4000:]}")
-        try:
-            reply = service.request("GET", "/readyz")
-            if reply.status == 200:
-                return
-            last = reply.body
-        except OSError as error:  # refused, reset: not listening yet
-            last = error
-        time.sleep(0.1)
-    pytest.fail(f"not ready in {READY_TIMEOUT}s ({last!r}):\n{service.log()[-4000:]}")
 
 
 @pytest.fixture
 def service(empty_database_url: str, tmp_path: Path) -> Iterator[Service]:
     """gunicorn with 4 workers on a freshly migrated database, always stopped."""
-    token = migrate(empty_database_url)
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": empty_database_url,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": str(WORKERS),
-    }
-    log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            # No control socket: the default path ($HOME/.gunicorn/gunicorn.ctl)
-            # is shared with any other gunicorn of this user (make run, bench).
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
-            + ["--no-control-socket", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        running = Service(process, port, log_path, token)
-        wait_until_ready(running)
+    with gunicorn(
+        empty_database_url, tmp_path / "gunicorn.log", WEB_CONCURRENCY=str(WORKERS)
+    ) as running:
         yield running
-    finally:
-        stop(process)
 
 
 def run_together(tasks: list[Callable[[Barrier], Any]]) -> list[Any]:

@@ -113,15 +113,21 @@ def test_a_long_statement_is_a_503_within_the_statement_timeout(
     busy(quick_client.get("/slow-for-test"), STATEMENT_MS / 1000 + 2, started)
 
 
-def test_a_writer_queue_held_elsewhere_is_a_503(
-    quick_app: Flask, quick_client: FlaskClient
-) -> None:
-    with quick_app.app_context():
+def writer_lock_path(app: Flask) -> str:
+    """The lock file of the SQLite writer queue; skips on PostgreSQL."""
+    with app.app_context():
         path = db.engine.url.database
         if db.engine.dialect.name != "sqlite":
             pytest.skip("the writer queue is SQLite's")
+    return f"{path}-writer.lock"
+
+
+def test_a_writer_queue_held_elsewhere_is_a_503(
+    quick_app: Flask, quick_client: FlaskClient
+) -> None:
+    lock_path = writer_lock_path(quick_app)
     gift = quick_client.post(GIFTS, json={"name": "Kite"}).get_json()
-    descriptor = os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT)
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT)
     fcntl.flock(descriptor, fcntl.LOCK_EX)  # as another worker would
     try:
         started = time.monotonic()
@@ -139,11 +145,8 @@ def test_writers_queue_behind_a_short_holder_and_then_proceed(
     quick_app: Flask, quick_client: FlaskClient
 ) -> None:
     """A lock held for less than the wait delays the writer; it is not refused."""
-    with quick_app.app_context():
-        path = db.engine.url.database
-        if db.engine.dialect.name != "sqlite":
-            pytest.skip("the writer queue is SQLite's")
-    descriptor = os.open(f"{path}-writer.lock", os.O_RDWR | os.O_CREAT)
+    lock_path = writer_lock_path(quick_app)
+    descriptor = os.open(lock_path, os.O_RDWR | os.O_CREAT)
     fcntl.flock(descriptor, fcntl.LOCK_EX)
     release = threading.Timer(0.3, fcntl.flock, (descriptor, fcntl.LOCK_UN))
     release.start()

@@ -12,7 +12,6 @@ import os
 import runpy
 import shutil
 import subprocess
-import sys
 import tempfile
 import threading
 import time
@@ -23,7 +22,7 @@ import pytest
 import sqlalchemy as sa
 
 from tests.conftest import POSTGRES_URL
-from tests.test_concurrency import ROOT, Service, free_port, migrate, stop
+from tests.serving import ROOT, Service, free_port, gunicorn
 
 pytestmark = pytest.mark.slow
 
@@ -97,32 +96,8 @@ def cluster() -> Iterator[Cluster]:
 @pytest.fixture
 def served(cluster: Cluster, tmp_path: Path) -> Iterator[Service]:
     url = cluster.url("gifts")
-    token = migrate(url)
-    port = free_port()
-    env = {**os.environ, "DATABASE_URL": url, "HOST": "127.0.0.1", "PORT": str(port)}
-    log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        running = Service(process, port, log_path, token)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline:
-            try:
-                if running.request("GET", "/readyz").status == 200:
-                    break
-            except OSError:
-                pass
-            time.sleep(0.1)
+    with gunicorn(url, tmp_path / "gunicorn.log") as running:
         yield running
-    finally:
-        stop(process)
 
 
 class Loop:

@@ -5,10 +5,7 @@ gunicorn's own errors are problem documents."""
 from __future__ import annotations
 
 import json
-import os
 import socket
-import subprocess
-import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -20,14 +17,7 @@ import sqlalchemy as sa
 
 from app.config import database_url
 from app.server import READ_TIMEOUT
-from tests.test_concurrency import (
-    ROOT,
-    Service,
-    free_port,
-    migrate,
-    stop,
-    wait_until_ready,
-)
+from tests.serving import Service, gunicorn
 
 pytestmark = pytest.mark.slow
 
@@ -40,33 +30,14 @@ LOCK_MS = 1000
 @pytest.fixture
 def served(empty_database_url: str, tmp_path: Path) -> Iterator[Service]:
     """gunicorn -c gunicorn.conf.py with short database timeouts."""
-    token = migrate(empty_database_url)
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": empty_database_url,
-        "HOST": "127.0.0.1",
-        "PORT": str(port),
-        "WEB_CONCURRENCY": str(WORKERS),
-        "DB_STATEMENT_TIMEOUT": str(STATEMENT_MS),
-        "DB_LOCK_TIMEOUT": str(LOCK_MS),
-    }
-    log_path = tmp_path / "gunicorn.log"
-    with open(log_path, "wb") as log:
-        process = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py", "wsgi:app"],
-            cwd=ROOT,
-            env=env,
-            stdin=subprocess.DEVNULL,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
-    try:
-        running = Service(process, port, log_path, token)
-        wait_until_ready(running)
+    with gunicorn(
+        empty_database_url,
+        tmp_path / "gunicorn.log",
+        WEB_CONCURRENCY=str(WORKERS),
+        DB_STATEMENT_TIMEOUT=str(STATEMENT_MS),
+        DB_LOCK_TIMEOUT=str(LOCK_MS),
+    ) as running:
         yield running
-    finally:
-        stop(process)
 
 
 def workers_survived(service: Service) -> None:

@@ -9,13 +9,14 @@ import os
 import re
 import runpy
 import signal
-import socket
 import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
+from tests.serving import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "docs" / "walkthrough.sh"
@@ -38,12 +39,6 @@ def test_every_request_of_the_script_says_what_it_expects() -> None:
     assert len(requests) == len(expected) >= 15
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 def _ready(port: int) -> bool:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
     try:
@@ -58,7 +53,7 @@ def _ready(port: int) -> bool:
 @pytest.fixture
 def served(empty_database_url: str, tmp_path: Path) -> Iterator[dict[str, str]]:
     """`make run` on a fresh database; the environment to reach it with."""
-    port = _free_port()
+    port = free_port()
     venv = os.environ.get("VENV", ".venv")
     env = dict(
         os.environ,

@@ -5,14 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
 from sqlalchemy.engine import RowMapping
 
-from app.errors import problem, problem_response
+from app.errors import problem_response
 from app.gifts import store as gift_store
-from app.gifts.cursors import BadCursor
 from app.gifts.routes import (
     BODY_ERRORS,
     ETAG_HEADER,
@@ -20,12 +18,10 @@ from app.gifts.routes import (
     IF_NONE_MATCH,
     SERVER_ERRORS,
     _if_match,
-    revalidate,
     unknown_ids_problem,
     visible,
 )
 from app.gifts.schemas import MAX_ID
-from app.json import ExactJSONParser
 from app.lists import store
 from app.lists.schemas import (
     ListCreateSchema,
@@ -34,39 +30,21 @@ from app.lists.schemas import (
     ListSchema,
     ListUpdateSchema,
 )
+from app.resources import conditional_get, etag_headers, page, resource_blueprint
 
-
-class ListsBlueprint(Blueprint):
-    """Reads request JSON as the gifts' blueprint does (``ExactJSONParser``)."""
-
-    ARGUMENTS_PARSER = ExactJSONParser()
-
-
-blp = ListsBlueprint(
-    "lists", __name__, description="Lists of gifts (wishlists, ideas, assigned)."
+blp = resource_blueprint(
+    "lists",
+    __name__,
+    description="Lists of gifts (wishlists, ideas, assigned).",
+    noun="list",
 )
-blp.after_request(revalidate)
 
 
 def _problem(status: int, description: str) -> Callable[..., Any]:
     return problem_response(blp, status, description)
 
 
-def _etag_headers(gift_list: RowMapping) -> dict[str, str]:
-    return {"ETag": f'"{store.etag(gift_list)}"'}
-
-
-@blp.errorhandler(gift_store.NotFound)
-def _handle_not_found(error: gift_store.NotFound) -> Response:
-    return problem(404, "No list with this id.")
-
-
 blp.errorhandler(gift_store.UnknownIds)(unknown_ids_problem)
-
-
-@blp.errorhandler(gift_store.PreconditionFailed)
-def _handle_precondition_failed(error: gift_store.PreconditionFailed) -> Response:
-    return problem(412)
 
 
 @blp.route("")
@@ -76,11 +54,7 @@ class Lists(MethodView):
     @blp.doc(responses=SERVER_ERRORS)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List the lists by name, maybe one person's, one page at a time"""
-        try:
-            items, has_more, next_cursor = store.list_lists(args, visible())
-        except BadCursor:
-            abort(422, errors={"cursor": ["Not a cursor of this listing."]})
-        return {"items": items, "has_more": has_more, "next_cursor": next_cursor}
+        return page(store.list_lists, args)
 
     @blp.arguments(ListCreateSchema())
     @blp.response(201, ListSchema, headers=ETAG_HEADER)
@@ -89,7 +63,7 @@ class Lists(MethodView):
         """Create a list, maybe holding some gifts at once"""
         gift_list = store.create_list(fields, visible())
         location = url_for("lists.ListById", list_id=gift_list["id"])
-        return gift_list, {"Location": location, **_etag_headers(gift_list)}
+        return gift_list, {"Location": location, **etag_headers(gift_list)}
 
 
 @blp.route(f"/<int(max={MAX_ID}):list_id>")
@@ -102,10 +76,7 @@ class ListById(MethodView):
     def get(self, list_id: int) -> Any:
         """Get one list"""
         gift_list = store.get_list(list_id, visible())
-        headers = _etag_headers(gift_list)
-        if request.if_none_match.contains_weak(store.etag(gift_list)):
-            return Response(status=304, headers=headers)
-        return gift_list, headers
+        return conditional_get(gift_list)
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.arguments(ListUpdateSchema(partial=True))
@@ -116,7 +87,7 @@ class ListById(MethodView):
     def patch(self, changes: dict[str, Any], list_id: int) -> Any:
         """Change some fields of a list"""
         gift_list = store.update_list(list_id, changes, _if_match(), visible())
-        return gift_list, _etag_headers(gift_list)
+        return gift_list, etag_headers(gift_list)
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.response(204)

@@ -8,10 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 from werkzeug.datastructures import ETags
 
+from app.counted import Counted
 from app.database import retry_read
 from app.gifts.store import (
-    NotFound,
-    PreconditionFailed,
     UnknownIds,
     add_links,
     autocommit,
@@ -26,53 +25,7 @@ from app.gifts.store import (
 from app.keyset import name_page
 from app.models import gift_lists
 
-
-def gift_count(visible: Any) -> sa.Label[int]:
-    """The number of gifts, of those ``visible``, on the list."""
-    return (
-        sa.select(sa.func.count())
-        .select_from(gift_lists.join(gifts))
-        .where(gift_lists.c.list_id == lists.c.id, visible)
-        .scalar_subquery()
-        .label("gift_count")
-    )
-
-
-def _select(visible: Any) -> sa.Select[Any]:
-    return sa.select(lists, gift_count(visible))
-
-
-def etag(gift_list: RowMapping) -> str:
-    """Moves with every change of the list and of its gift count."""
-    return f"{gift_list['id']}-{gift_list['version']}-{gift_list['gift_count']}"
-
-
-def _read(connection: Connection, list_id: int, visible: Any) -> RowMapping:
-    statement = _select(visible).where(lists.c.id == list_id)
-    gift_list = connection.execute(statement).mappings().first()
-    if gift_list is None:
-        raise NotFound([list_id])
-    return gift_list
-
-
-def _lock(
-    connection: Connection, list_id: int, if_match: ETags | None, visible: Any
-) -> RowMapping:
-    """The list, locked until the transaction ends; checks ``If-Match``."""
-    locked = sa.select(lists.c.id).where(lists.c.id == list_id)
-    if connection.dialect.name != "sqlite":
-        locked = locked.with_for_update()
-    connection.execute(locked)
-    try:
-        gift_list = _read(connection, list_id, visible)
-    except NotFound:
-        # If-Match: * asks that it exist: on a missing one, 412 (RFC 9110).
-        if if_match is not None and if_match.star_tag:
-            raise PreconditionFailed() from None
-        raise
-    if if_match is not None and not if_match.contains(etag(gift_list)):
-        raise PreconditionFailed()
-    return gift_list
+_ROWS = Counted(lists, gift_lists.c.list_id)
 
 
 def _check_person(connection: Connection, fields: dict[str, Any]) -> None:
@@ -83,7 +36,7 @@ def _check_person(connection: Connection, fields: dict[str, Any]) -> None:
 @retry_read
 def get_list(list_id: int, visible: Any) -> RowMapping:
     with autocommit() as connection:
-        return _read(connection, list_id, visible)
+        return _ROWS.read(connection, list_id, visible)
 
 
 def create_list(fields: dict[str, Any], visible: Any) -> RowMapping:
@@ -102,7 +55,7 @@ def create_list(fields: dict[str, Any], visible: Any) -> RowMapping:
         if gift_ids:
             add_links(connection, "list_ids", gift_ids, [list_id])
             touch_gifts(connection, gifts.c.id.in_(gift_ids))
-        return _read(connection, list_id, visible)
+        return _ROWS.read(connection, list_id, visible)
 
 
 def update_list(
@@ -111,7 +64,7 @@ def update_list(
     with transaction() as connection:
         # The person first, as everywhere: people, then lists, then gifts.
         _check_person(connection, changes)
-        gift_list = _lock(connection, list_id, if_match, visible)
+        gift_list = _ROWS.lock(connection, list_id, if_match, visible)
         if not changes:
             return gift_list
         connection.execute(
@@ -119,13 +72,13 @@ def update_list(
             .where(lists.c.id == list_id)
             .values(**changes, version=lists.c.version + 1)
         )
-        return _read(connection, list_id, visible)
+        return _ROWS.read(connection, list_id, visible)
 
 
 def delete_list(list_id: int, if_match: ETags | None, visible: Any) -> None:
     """Delete the list: its gifts remain, on one list fewer (so they change)."""
     with transaction() as connection:
-        _lock(connection, list_id, if_match, visible)
+        _ROWS.lock(connection, list_id, if_match, visible)
         touch_gifts(
             connection,
             gifts.c.id.in_(
@@ -139,7 +92,7 @@ def delete_list(list_id: int, if_match: ETags | None, visible: Any) -> None:
 def list_lists(
     args: dict[str, Any], visible: Any
 ) -> tuple[list[RowMapping], bool, str | None]:
-    statement = _select(visible)
+    statement = _ROWS.select(visible)
     if args.get("person_id") is not None:
         statement = statement.where(lists.c.person_id == args["person_id"])
     with autocommit() as connection:

@@ -5,14 +5,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, request, url_for
+from flask import url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
 from sqlalchemy.engine import RowMapping
 
-from app.errors import problem, problem_response
-from app.gifts import store as gift_store
-from app.gifts.cursors import BadCursor
+from app.errors import problem_response
 from app.gifts.routes import (
     BODY_ERRORS,
     ETAG_HEADER,
@@ -20,11 +17,9 @@ from app.gifts.routes import (
     IF_NONE_MATCH,
     SERVER_ERRORS,
     _if_match,
-    revalidate,
     visible,
 )
 from app.gifts.schemas import MAX_ID
-from app.json import ExactJSONParser
 from app.people import store
 from app.people.schemas import (
     PageArgsSchema,
@@ -33,34 +28,15 @@ from app.people.schemas import (
     PersonSchema,
     PersonUpdateSchema,
 )
+from app.resources import conditional_get, etag_headers, page, resource_blueprint
 
-
-class PeopleBlueprint(Blueprint):
-    """Reads request JSON as the gifts' blueprint does (``ExactJSONParser``)."""
-
-    ARGUMENTS_PARSER = ExactJSONParser()
-
-
-blp = PeopleBlueprint("people", __name__, description="People the family buys for.")
-blp.after_request(revalidate)
+blp = resource_blueprint(
+    "people", __name__, description="People the family buys for.", noun="person"
+)
 
 
 def _problem(status: int, description: str) -> Callable[..., Any]:
     return problem_response(blp, status, description)
-
-
-def _etag_headers(person: RowMapping) -> dict[str, str]:
-    return {"ETag": f'"{store.etag(person)}"'}
-
-
-@blp.errorhandler(gift_store.NotFound)
-def _handle_not_found(error: gift_store.NotFound) -> Response:
-    return problem(404, "No person with this id.")
-
-
-@blp.errorhandler(gift_store.PreconditionFailed)
-def _handle_precondition_failed(error: gift_store.PreconditionFailed) -> Response:
-    return problem(412)
 
 
 @blp.route("")
@@ -70,11 +46,7 @@ class People(MethodView):
     @blp.doc(responses=SERVER_ERRORS)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List people by name, one page at a time"""
-        try:
-            items, has_more, next_cursor = store.list_people(args, visible())
-        except BadCursor:
-            abort(422, errors={"cursor": ["Not a cursor of this listing."]})
-        return {"items": items, "has_more": has_more, "next_cursor": next_cursor}
+        return page(store.list_people, args)
 
     @blp.arguments(PersonCreateSchema())
     @blp.response(201, PersonSchema, headers=ETAG_HEADER)
@@ -83,7 +55,7 @@ class People(MethodView):
         """Add a person"""
         person = store.create_person(fields, visible())
         location = url_for("people.PersonById", person_id=person["id"])
-        return person, {"Location": location, **_etag_headers(person)}
+        return person, {"Location": location, **etag_headers(person)}
 
 
 @blp.route(f"/<int(max={MAX_ID}):person_id>")
@@ -96,10 +68,7 @@ class PersonById(MethodView):
     def get(self, person_id: int) -> Any:
         """Get one person"""
         person = store.get_person(person_id, visible())
-        headers = _etag_headers(person)
-        if request.if_none_match.contains_weak(store.etag(person)):
-            return Response(status=304, headers=headers)
-        return person, headers
+        return conditional_get(person)
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.arguments(PersonUpdateSchema(partial=True))
@@ -110,7 +79,7 @@ class PersonById(MethodView):
     def patch(self, changes: dict[str, Any], person_id: int) -> Any:
         """Change some fields of a person"""
         person = store.update_person(person_id, changes, _if_match(), visible())
-        return person, _etag_headers(person)
+        return person, etag_headers(person)
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.response(204)
