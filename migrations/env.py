@@ -6,6 +6,8 @@ from logging.config import fileConfig
 from alembic import context
 from flask import current_app
 
+from app.models.types import ONLY_ON_DIALECT
+
 config = context.config
 if config.config_file_name and config.attributes.get("configure_logger", True):
     fileConfig(config.config_file_name, disable_existing_loggers=False)
@@ -22,6 +24,13 @@ config.set_main_option(
 # A schema change waits for a table lock on PostgreSQL: fail fast instead of
 # queueing every request behind it during a deploy.
 LOCK_TIMEOUT = "5s"
+
+
+def include_object(object_, name, type_, reflected, compare_to) -> bool:  # noqa: ARG001
+    """Autogenerate compares only what the models build on this database: an
+    index declared with app.models.types.only_on another dialect is left out."""
+    only_on = getattr(object_, "info", {}).get(ONLY_ON_DIALECT)
+    return only_on in (None, engine.dialect.name)
 
 
 def run_migrations_offline() -> None:
@@ -47,6 +56,7 @@ def run_migrations_online() -> None:
 
     configure_args = dict(migrate_extension.configure_args)
     configure_args.setdefault("process_revision_directives", skip_empty_autogenerate)
+    configure_args.setdefault("include_object", include_object)
 
     with engine.connect() as connection:
         if connection.dialect.name == "postgresql":
@@ -56,7 +66,12 @@ def run_migrations_online() -> None:
             connection.exec_driver_sql("SET statement_timeout = 0")
             connection.commit()  # so Alembic opens (and commits) its own transaction
         context.configure(
-            connection=connection, target_metadata=target_metadata, **configure_args
+            connection=connection,
+            target_metadata=target_metadata,
+            # Each migration commits on its own: the locks an early one takes
+            # are not held while a later one runs (an index build, say).
+            transaction_per_migration=True,
+            **configure_args,
         )
         with context.begin_transaction():
             context.run_migrations()

@@ -16,7 +16,7 @@ from flask_migrate import check, downgrade, upgrade
 from app.access import accounts
 from app.extensions import db
 from app.models import SignInFailure
-from tests.conftest import client_with_token, make_app, make_member
+from tests.conftest import POSTGRES_URL, client_with_token, make_app, make_member
 
 BEFORE_FROM_SANTA = "0001"
 FROM_SANTA = "0002"
@@ -327,3 +327,76 @@ def test_people_downgrade_drops_the_tables_and_keeps_the_gifts(
     upgrade()  # and up again: the tables come back empty
     with db.engine.connect() as connection:
         assert connection.scalar(sa.text("SELECT count(*) FROM gift_lists")) == 0
+
+
+BEFORE_SEARCH_INDEX = "0005"
+SEARCH_INDEX = "0006"
+TRIGRAM_INDEX = "ix_gifts_name_trigram"
+
+
+def index_definition(name: str) -> tuple[str, bool] | None:
+    """PostgreSQL's CREATE INDEX statement for ``name`` and whether it is
+    valid, or None when there is no such index."""
+    with db.engine.connect() as connection:
+        row = connection.execute(
+            sa.text(
+                "SELECT pg_get_indexdef(indexrelid), indisvalid FROM pg_index "
+                "WHERE indexrelid = to_regclass(:name)"
+            ),
+            {"name": name},
+        ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+def test_search_index_comes_and_goes_and_leaves_rows_alone(
+    migration_app: Flask,
+) -> None:
+    upgrade(revision=BEFORE_SEARCH_INDEX)
+    insert_pre_feature_rows()
+    before = (columns(), indexes())
+
+    upgrade(revision=SEARCH_INDEX)
+
+    if db.engine.dialect.name == "postgresql":
+        assert indexes() == before[1] | {TRIGRAM_INDEX}
+        definition, valid = index_definition(TRIGRAM_INDEX) or ("", False)
+        assert valid
+        assert "USING gin (name gin_trgm_ops)" in definition
+    else:  # SQLite: nothing to build
+        assert indexes() == before[1]
+    assert read_rows("from_santa") == expected_rows(from_santa=False)
+
+    downgrade(revision=BEFORE_SEARCH_INDEX)
+
+    assert (columns().keys(), indexes()) == (before[0].keys(), before[1])
+    assert read_rows("from_santa") == expected_rows(from_santa=False)
+    upgrade()  # and up again
+    assert read_rows("from_santa") == expected_rows(from_santa=False)
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="a concurrent build is PostgreSQL's")
+def test_search_index_upgrade_replaces_what_a_failed_build_left(
+    migration_app: Flask,
+) -> None:
+    """CREATE INDEX CONCURRENTLY that fails leaves an INVALID index of its
+    name; the upgrade must not take it for the index it builds."""
+    upgrade(revision=BEFORE_SEARCH_INDEX)
+    insert_pre_feature_rows()
+    insert_pre_feature_rows()  # the same names twice: a unique build fails
+    with db.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        with pytest.raises(sa.exc.IntegrityError):
+            connection.exec_driver_sql(
+                f"CREATE UNIQUE INDEX CONCURRENTLY {TRIGRAM_INDEX} ON gifts (name)"
+            )
+    assert index_definition(TRIGRAM_INDEX) == (
+        f"CREATE UNIQUE INDEX {TRIGRAM_INDEX} ON public.gifts USING btree (name)",
+        False,
+    )
+
+    upgrade(revision=SEARCH_INDEX)
+
+    definition, valid = index_definition(TRIGRAM_INDEX) or ("", False)
+    assert valid
+    assert "UNIQUE" not in definition
+    assert "USING gin (name gin_trgm_ops)" in definition

@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.extensions import db
-from app.models.types import UTCDateTime, utcnow
+from app.models.types import UTCDateTime, only_on, utcnow
 
 PRIORITIES = ("low", "medium", "high")
 STATUSES = ("idea", "selected", "purchased", "received")
@@ -28,6 +28,17 @@ class Gift(db.Model):  # type: ignore[name-defined,misc]
         sa.Index("ix_gifts_from_santa_id", "from_santa", "id"),
         sa.Index("ix_gifts_price_id", "price", "id"),
         sa.Index("ix_gifts_name_id", "name", "id"),
+        # `search` (name ILIKE '%…%') reads this trigram index on PostgreSQL
+        # (migration 0006); SQLite has none and scans.
+        only_on(
+            "postgresql",
+            sa.Index(
+                "ix_gifts_name_trigram",
+                "name",
+                postgresql_using="gin",
+                postgresql_ops={"name": "gin_trgm_ops"},
+            ),
+        ),
         # Ids are never reused, even after the newest gift is deleted (SQLite).
         {"sqlite_autoincrement": True},
     )

@@ -32,3 +32,13 @@ class UTCDateTime(sa.types.TypeDecorator[dt.datetime]):
         if value.tzinfo is None:
             return value.replace(tzinfo=dt.UTC)
         return value.astimezone(dt.UTC)
+
+
+ONLY_ON_DIALECT = "only_on_dialect"
+
+
+def only_on(dialect: str, index: sa.Index) -> sa.Index:
+    """``index`` exists on ``dialect`` only: its DDL runs there alone, and
+    migrations/env.py leaves it out of autogenerate's comparison elsewhere."""
+    index.info[ONLY_ON_DIALECT] = dialect
+    return index.ddl_if(dialect=dialect)
