@@ -55,7 +55,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app.register_blueprint(favicon.blp)
     # Order of the checks before a view: request id, who asks, body type.
     errors.init_app(app)
-    database.init_app(app, health.head_revisions(app.config["MIGRATIONS_DIRECTORY"]))
+    database.init_app(app)
     access.init_app(app)
     app.before_request(errors.require_json_body)
     app.cli.add_command(gifts_cli)

@@ -36,7 +36,6 @@ from app.gifts.schemas import (
     GiftRecipientRecordSchema,
     GiftRecordSchema,
 )
-from app.health import head_revisions
 from app.lists.schemas import ListRecordSchema
 from app.models import (
     AccessToken,
@@ -48,6 +47,7 @@ from app.models import (
     gift_recipients,
 )
 from app.people.schemas import PersonRecordSchema
+from app.revisions import database_revisions, head_revisions
 from app.sqlite_writers import writer_lock
 
 FORMAT = "gifts-api-backup"
@@ -294,9 +294,7 @@ def require_newest_migration(connection: Connection) -> None:
     """A backup is written and read at the newest migration only."""
     heads = head_revisions(current_app.config["MIGRATIONS_DIRECTORY"])
     try:
-        current = set(
-            connection.scalars(sa.text("SELECT version_num FROM alembic_version"))
-        )
+        current = database_revisions(connection)
     except sa.exc.DBAPIError:  # no alembic_version: never migrated
         current = set()
     if current != heads:

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from app import sqlite_writers
+from app import revisions, sqlite_writers
 from app.errors import problem
 
 log = logging.getLogger(__name__)
@@ -122,30 +122,25 @@ def retry_read(func: Callable[P, R]) -> Callable[P, R]:
 
 
 class SchemaGate:
-    """Whether the database is at the revision this code expects, read from
-    alembic_version at most once a second while it is."""
+    """Whether this code serves the database's revision (app/revisions.py),
+    read from alembic_version at most once a second while it does."""
 
-    def __init__(self, heads: frozenset[str]) -> None:
-        self.heads = heads
-        self.current_until = 0.0
+    def __init__(self, migrations_directory: str) -> None:
+        self.migrations_directory = migrations_directory
+        self.served_until = 0.0
         self.lock = threading.Lock()
 
     def problem(self, engine: sa.Engine) -> str | None:
-        """None when current, else why not (a detail for the 503)."""
-        if time.monotonic() < self.current_until:
+        """None when served, else why not (a detail for the 503)."""
+        if time.monotonic() < self.served_until:
             return None
         with engine.connect() as connection:
-            found = set(
-                connection.scalars(sa.text("SELECT version_num FROM alembic_version"))
-            )
-        if found != self.heads:
-            return (
-                f"The database is at {sorted(found) or 'no revision'}, "
-                f"not at the newest migration {sorted(self.heads)}."
-            )
-        with self.lock:
-            self.current_until = time.monotonic() + SCHEMA_CHECK_SECONDS
-        return None
+            found = revisions.database_revisions(connection)
+        detail = revisions.unserved(found, self.migrations_directory)
+        if detail is None:
+            with self.lock:
+                self.served_until = time.monotonic() + SCHEMA_CHECK_SECONDS
+        return detail
 
 
 def unavailable(detail: str) -> Response:
@@ -153,9 +148,10 @@ def unavailable(detail: str) -> Response:
 
 
 def _schema_problem() -> str | None:
-    """Why the schema is not the expected one, read now (None if it is)."""
+    """Why this code cannot serve the database's revision, read now (None if
+    it can)."""
     gate: SchemaGate = current_app.extensions["schema_gate"]
-    gate.current_until = 0.0
+    gate.served_until = 0.0
     try:
         return gate.problem(_engine())
     except sa.exc.SQLAlchemyError:
@@ -178,8 +174,8 @@ def _database_error(error: Exception) -> Response:
 
 
 def _programming_error(error: Exception) -> Response:
-    """A statement the database cannot run: a schema behind (or ahead of) the
-    code answers 503 like /readyz; at the right revision it is a bug (500)."""
+    """A statement the database cannot run: at a revision this code does not
+    serve, 503 like /readyz; at one it serves, a bug (500)."""
     detail = _schema_problem()
     if detail is None:
         log.exception("unhandled error (request %s)", g.get("request_id"))
@@ -193,7 +189,7 @@ def _engine() -> sa.Engine:
     return db.engine
 
 
-def _require_current_schema() -> Response | None:
+def _require_served_schema() -> Response | None:
     if request.routing_exception is not None or not request.path.startswith("/api/"):
         return None  # 404, 405, probes and the docs answer whatever the schema
     try:
@@ -203,11 +199,11 @@ def _require_current_schema() -> Response | None:
     return None if detail is None else unavailable(detail)
 
 
-def init_app(app: Flask, heads: frozenset[str]) -> None:
-    """Answer database trouble with 503 and refuse API requests while the
-    database is not at ``heads``."""
-    app.extensions["schema_gate"] = SchemaGate(heads)
-    app.before_request(_require_current_schema)
+def init_app(app: Flask) -> None:
+    """Answer database trouble with 503 and refuse API requests while this
+    code does not serve the database's revision."""
+    app.extensions["schema_gate"] = SchemaGate(app.config["MIGRATIONS_DIRECTORY"])
+    app.before_request(_require_served_schema)
     for error in (
         OperationalError,
         InterfaceError,

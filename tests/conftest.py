@@ -30,6 +30,13 @@ def make_app(url: str) -> Flask:
     return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
 
 
+def dispose(app: Flask) -> None:
+    """Close every pooled connection (the autocommit bind's too)."""
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
+
+
 def reset_database(url: str) -> None:
     """Leave the database empty: no tables, no enum types, no alembic_version."""
     engine = sa.create_engine(database_url(url))

@@ -1,6 +1,7 @@
 """Every database wait is bounded and answered with 503 + Retry-After; a schema
-not at the expected revision answers 503; ETags outlive migration round trips;
-a read whose pooled connection died is retried once, a write never."""
+older than the code serves answers 503 (which it serves: tests/test_revisions.py);
+ETags outlive migration round trips; a read whose pooled connection died is
+retried once, a write never."""
 
 from __future__ import annotations
 
@@ -20,21 +21,20 @@ from flask_migrate import downgrade, upgrade
 
 from app.config import MIGRATIONS_DIRECTORY, database_url
 from app.extensions import db
-from app.health import head_revisions
-from tests.conftest import client_with_token, first_connect, make_app, make_member
+from app.revisions import head_revisions
+from tests.conftest import (
+    client_with_token,
+    dispose,
+    first_connect,
+    make_app,
+    make_member,
+)
 
 GIFTS = "/api/v1/gifts"
 PROBLEM_JSON = "application/problem+json"
 # Short timeouts so the tests wait little; the defaults are 5000 and 2000.
 STATEMENT_MS = 1500
 LOCK_MS = 500
-
-
-def dispose(app: Flask) -> None:
-    """Close every pooled connection (the autocommit bind's too)."""
-    with app.app_context():
-        for engine in db.engines.values():
-            engine.dispose()
 
 
 @pytest.fixture
@@ -173,7 +173,7 @@ def test_an_api_request_on_a_database_behind_the_code_is_a_503(
     for response in (client.get(f"{GIFTS}/{gift['id']}"), client.get(GIFTS)):
         assert response.status_code == 503
         assert response.headers["Retry-After"]
-        assert "not at the newest migration" in response.get_json()["detail"]
+        assert "needs 0005 or newer" in response.get_json()["detail"]
     assert client.get("/healthz").status_code == 200
     with app.app_context():
         upgrade()
@@ -197,7 +197,7 @@ def test_a_schema_change_between_checks_is_a_503_not_a_500(
     response = client.get(f"{GIFTS}/{gift['id']}")
 
     assert response.status_code == 503
-    assert "not at the newest migration" in response.get_json()["detail"]
+    assert "needs 0005 or newer" in response.get_json()["detail"]
     dispose(app)
 
 
@@ -217,7 +217,7 @@ def test_an_etag_read_before_a_migration_round_trip_is_refused(
     with app.app_context():
         downgrade(revision="0001")
         upgrade()
-    app.extensions["schema_gate"].current_until = 0.0  # as a second later
+    app.extensions["schema_gate"].served_until = 0.0  # as a second later
     client = signed_in(app)
 
     refused = client.patch(url, json={"notes": "stale"}, headers={"If-Match": old_tag})

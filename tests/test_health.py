@@ -34,7 +34,8 @@ def test_readyz_is_503_when_the_database_is_behind(empty_database_url: str) -> N
 
     assert response.status_code == 503
     assert response.get_json()["detail"] == (
-        "The database is at ['0001'], not at the newest migration ['0006']."
+        "The database is at ['0001']; this code needs 0005 or newer: "
+        "run `flask db upgrade`."
     )
     with app.app_context():
         downgrade(revision="base")
