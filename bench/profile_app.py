@@ -207,10 +207,10 @@ def layers(url: str) -> list[tuple[str, float]]:
         build = store._update_statement.__wrapped__  # without its lru_cache
         add(
             "what-if: build the UPDATE per request (no cache)",
-            lambda i: build(("from_santa",), False, PARENT),
+            lambda i: build(("from_santa",), False, PARENT, db.engine.dialect.name),
         )
         if url.startswith("postgresql"):
-            by_id = store._by_id(PARENT)
+            by_id = store._by_id("postgresql", PARENT)
 
             def in_transaction(i: int) -> Any:
                 with db.engine.connect() as connection:  # BEGIN .. ROLLBACK
