@@ -18,7 +18,13 @@ from flask_migrate import upgrade
 
 from app.extensions import db
 from app.models import Member, Person
-from tests.conftest import client_with_token, first_connect, make_app, make_member
+from tests.conftest import (
+    client_with_token,
+    dispose,
+    first_connect,
+    make_app,
+    make_member,
+)
 
 
 def _migrated(url: str) -> Flask:
@@ -40,9 +46,7 @@ def _signed_in(app: Flask) -> FlaskClient:
 
 def _flask(app: Flask, *args: str) -> Result:
     result = app.test_cli_runner().invoke(args=list(args))
-    with app.app_context():
-        for engine in db.engines.values():
-            engine.dispose()
+    dispose(app)
     return result
 
 

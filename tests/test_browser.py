@@ -22,8 +22,7 @@ from werkzeug.serving import make_server
 
 from app import create_app
 from app.access import accounts
-from app.extensions import db
-from tests.conftest import client_with_token
+from tests.conftest import client_with_token, dispose
 
 pytestmark = pytest.mark.slow
 
@@ -97,9 +96,7 @@ def api(
     server = Server(make_server("127.0.0.1", 0, app, threaded=True))
     yield server, client
     server.stop()
-    with app.app_context():
-        for engine in db.engines.values():
-            engine.dispose()
+    dispose(app)
 
 
 @pytest.fixture

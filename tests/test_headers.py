@@ -10,8 +10,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from app.extensions import db
-from tests.conftest import client_with_token, make_app
+from tests.conftest import client_with_token, dispose, make_app
 
 GIFTS = "/api/v1/gifts"
 DASHBOARD = "http://127.0.0.1:5173"
@@ -25,9 +24,7 @@ def cors_app(
     monkeypatch.setenv("CORS_ORIGINS", f"{DASHBOARD}, https://family.example")
     cors_app = make_app(database_url_for_tests)
     yield cors_app
-    with cors_app.app_context():
-        for engine in db.engines.values():
-            engine.dispose()
+    dispose(cors_app)
 
 
 def preflight(client: FlaskClient, origin: str, method: str, headers: str) -> Any:

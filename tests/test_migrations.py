@@ -16,7 +16,13 @@ from flask_migrate import check, downgrade, upgrade
 from app.access import accounts
 from app.extensions import db
 from app.models import SignInFailure
-from tests.conftest import POSTGRES_URL, client_with_token, make_app, make_member
+from tests.conftest import (
+    POSTGRES_URL,
+    client_with_token,
+    dispose,
+    make_app,
+    make_member,
+)
 
 BEFORE_FROM_SANTA = "0001"
 FROM_SANTA = "0002"
@@ -63,8 +69,7 @@ def migration_app(empty_database_url: str) -> Iterator[Flask]:
     app = make_app(empty_database_url)
     with app.app_context():
         yield app
-        for engine in db.engines.values():  # API requests use the autocommit bind
-            engine.dispose()
+    dispose(app)  # API requests use the autocommit bind too
 
 
 def insert_pre_feature_rows() -> None:
