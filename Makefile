@@ -6,7 +6,7 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 export FLASK_APP := wsgi.py
 
-.PHONY: run test migrate openapi readme bench clean
+.PHONY: run test migrate openapi readme bench clean system-packages-test system-packages-bench
 
 # Serving needs the app and the PostgreSQL driver only; the test and bench
 # tools install on top, with the target that uses them.
@@ -20,6 +20,11 @@ $(VENV)/.installed-dev: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[postgres,dev]'
 	touch $@
 
+# The system packages a target needs (chromium, curl; wrk): installed with
+# apt-get when missing and we are root, else one line says what to run.
+system-packages-test system-packages-bench:
+	@scripts/system-packages $(@:system-packages-%=%)
+
 $(VENV)/.installed-bench: $(VENV)/.installed
 	$(BIN)/python -m pip install --quiet --disable-pip-version-check -e '.[postgres,bench]'
 	touch $@
@@ -29,7 +34,7 @@ run: $(VENV)/.installed  ## migrate the database, then serve on HOST:PORT with g
 	$(BIN)/flask members bootstrap  # a fresh database: a first parent and its token
 	HOST=$(HOST) PORT=$(PORT) $(BIN)/gunicorn -c gunicorn.conf.py wsgi:app
 
-test: $(VENV)/.installed-dev  ## lint, then the whole suite with branch coverage of app/
+test: system-packages-test $(VENV)/.installed-dev  ## lint, then the whole suite with branch coverage of app/
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/pytest --cov --cov-report=term-missing $(PYTEST_ARGS)
@@ -37,7 +42,7 @@ test: $(VENV)/.installed-dev  ## lint, then the whole suite with branch coverage
 migrate: $(VENV)/.installed  ## bring the database to the newest migration
 	$(BIN)/flask db upgrade
 
-bench: $(VENV)/.installed-bench  ## req/s against a ceiling app, scaling, memory -> bench/results/ (needs wrk)
+bench: system-packages-bench $(VENV)/.installed-bench  ## req/s against a ceiling app, scaling, memory -> bench/results/
 	$(BIN)/python bench/run.py
 
 openapi: $(VENV)/.installed  ## regenerate docs/openapi.json (commit the diff)
