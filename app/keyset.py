@@ -13,8 +13,8 @@ from marshmallow import fields, validate
 from sqlalchemy.engine import Connection, RowMapping
 
 from app import limits
+from app.fields import MAX_CURSOR, MAX_ID, STORABLE_TEXT, StrictInteger
 from app.gifts.cursors import BadCursor
-from app.gifts.schemas import MAX_ID, STORABLE_TEXT, StrictInteger
 
 # What a cursor holds, checked as strictly as a request body: a forged one
 # (huge ids, deep nesting, a name no column can hold) is a 422, never a 500.
@@ -27,6 +27,16 @@ CURSOR = ma.Schema.from_dict(
     },
     name="NameCursor",
 )()
+
+
+class PageArgsSchema(ma.Schema):
+    """A page of a listing by name."""
+
+    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
+    cursor = fields.String(load_default=None, validate=validate.Length(max=MAX_CURSOR))
+
+    class Meta:
+        unknown = ma.RAISE
 
 
 def encode_cursor(row: RowMapping) -> str:

@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from app.gifts.schemas import MAX_ID
+from app.fields import MAX_ID
 
 GIFTS = "/api/v1/gifts"
 MakeGift = Callable[..., dict[str, Any]]

@@ -8,7 +8,7 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.access.passwords import MAX_PASSWORD
-from app.gifts.schemas import StrictBoolean, TrimmedString, record_id
+from app.fields import StrictBoolean, TrimmedString, record_id
 from app.models import ROLES
 from app.models.member import MAX_EMAIL, MAX_MEMBER_NAME, MAX_TOKEN_LABEL
 

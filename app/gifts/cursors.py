@@ -13,7 +13,7 @@ from marshmallow import fields, validate
 from sqlalchemy.engine import RowMapping
 
 from app import limits
-from app.gifts.schemas import MAX_ID, MAX_PRICE, STORABLE_TEXT, StrictInteger
+from app.fields import MAX_ID, MAX_PRICE, STORABLE_TEXT, StrictInteger
 
 # sort -> the gift column its key comes from (None: id order only).
 SORT_KEYS: dict[str, str | None] = {

@@ -12,10 +12,10 @@ from werkzeug.datastructures import ETags
 
 from app.access import current_member
 from app.errors import problem, problem_response, problem_responses
+from app.fields import MAX_ID
 from app.gifts import store
 from app.gifts.cursors import BadCursor
 from app.gifts.schemas import (
-    MAX_ID,
     GiftBulkUpdateSchema,
     GiftCreateSchema,
     GiftItemsSchema,

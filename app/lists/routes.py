@@ -10,6 +10,7 @@ from flask.views import MethodView
 from sqlalchemy.engine import RowMapping
 
 from app.errors import problem_response
+from app.fields import MAX_ID
 from app.gifts import store as gift_store
 from app.gifts.routes import (
     BODY_ERRORS,
@@ -21,7 +22,6 @@ from app.gifts.routes import (
     unknown_ids_problem,
     visible,
 )
-from app.gifts.schemas import MAX_ID
 from app.lists import store
 from app.lists.schemas import (
     ListCreateSchema,

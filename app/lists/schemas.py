@@ -8,17 +8,17 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from marshmallow_sqlalchemy import auto_field
 
-from app.gifts.schemas import (
+from app.dump_schemas import ModelDumpSchema
+from app.fields import (
     MAX_ID,
     STORABLE_TEXT,
-    ModelDumpSchema,
     StrictInteger,
     TrimmedString,
     id_list,
     record_id,
 )
+from app.keyset import PageArgsSchema
 from app.models import LIST_KINDS, MAX_LIST_NAME, GiftList
-from app.people.schemas import PageArgsSchema
 
 
 def _person_id() -> StrictInteger:

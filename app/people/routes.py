@@ -10,6 +10,7 @@ from flask.views import MethodView
 from sqlalchemy.engine import RowMapping
 
 from app.errors import problem_response
+from app.fields import MAX_ID
 from app.gifts.routes import (
     BODY_ERRORS,
     ETAG_HEADER,
@@ -19,10 +20,9 @@ from app.gifts.routes import (
     _if_match,
     visible,
 )
-from app.gifts.schemas import MAX_ID
+from app.keyset import PageArgsSchema
 from app.people import store
 from app.people.schemas import (
-    PageArgsSchema,
     PersonCreateSchema,
     PersonPageSchema,
     PersonSchema,

@@ -8,14 +8,8 @@ import marshmallow as ma
 from marshmallow import fields, validate
 from marshmallow_sqlalchemy import auto_field
 
-from app.gifts.schemas import (
-    MAX_CURSOR,
-    STORABLE_TEXT,
-    ModelDumpSchema,
-    TrimmedString,
-    record_id,
-    text_field,
-)
+from app.dump_schemas import ModelDumpSchema
+from app.fields import STORABLE_TEXT, TrimmedString, record_id, text_field
 from app.models import MAX_PERSON_NAME, MAX_TEXT, Person
 
 
@@ -78,13 +72,3 @@ class PersonPageSchema(ma.Schema):
     items = fields.Nested(PersonSchema, many=True)
     has_more = fields.Boolean()
     next_cursor = fields.String(allow_none=True)
-
-
-class PageArgsSchema(ma.Schema):
-    """A page of a listing by name."""
-
-    limit = fields.Integer(load_default=50, validate=validate.Range(1, 100))
-    cursor = fields.String(load_default=None, validate=validate.Length(max=MAX_CURSOR))
-
-    class Meta:
-        unknown = ma.RAISE
