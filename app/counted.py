@@ -8,7 +8,10 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, RowMapping
 from werkzeug.datastructures import ETags
 
-from app.gifts.store import NotFound, PreconditionFailed, gifts
+from app.models import Gift
+from app.transactions import NotFound, PreconditionFailed
+
+gifts = Gift.__table__
 
 
 def etag(row: RowMapping) -> str:

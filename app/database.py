@@ -3,14 +3,13 @@ answered with 503 and Retry-After instead of a 500 or a hang."""
 
 from __future__ import annotations
 
-import functools
 import logging
 import os
 import threading
 import time
 import weakref
-from collections.abc import Callable, Mapping
-from typing import Any, ParamSpec, TypeVar
+from collections.abc import Mapping
+from typing import Any
 
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request
@@ -20,9 +19,6 @@ from app import revisions, sqlite_writers
 from app.errors import problem
 
 log = logging.getLogger(__name__)
-
-P = ParamSpec("P")
-R = TypeVar("R")
 
 # Milliseconds; well below gunicorn's 30 s worker timeout.
 DEFAULT_STATEMENT_TIMEOUT = 5000
@@ -57,7 +53,7 @@ def engine_options(url: str) -> dict[str, Any]:
         return {"connect_args": {"timeout": statement / 1000}}
     # No pre-ping by default: it costs a round trip per request (README,
     # "Database restarts", measured); a dropped connection is caught instead
-    # (retry_read, _drop_stale_pools). DB_PRE_PING=1 turns it on.
+    # (app.transactions.retry_read, _drop_stale_pools). DB_PRE_PING=1 turns it on.
     return {
         "pool_pre_ping": os.environ.get("DB_PRE_PING") == "1",
         "pool_recycle": 300,
@@ -101,24 +97,6 @@ def without_statement_timeout(connection: sa.Connection) -> None:
     """
     if connection.dialect.name == "postgresql":
         connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
-
-
-def retry_read(func: Callable[P, R]) -> Callable[P, R]:
-    """Run a read again, once, when its connection turned out to be dead
-    (the database restarted since it was pooled). Only for reads: a write
-    whose connection dropped may have committed, so it is never repeated."""
-
-    @functools.wraps(func)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        try:
-            return func(*args, **kwargs)
-        except DBAPIError as error:
-            if not error.connection_invalidated:
-                raise
-            log.warning("read retried on a new connection: %s", error.orig)
-        return func(*args, **kwargs)
-
-    return wrapper
 
 
 class SchemaGate:

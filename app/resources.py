@@ -11,10 +11,10 @@ from sqlalchemy.engine import RowMapping
 
 from app.counted import etag
 from app.errors import problem
-from app.gifts import store as gift_store
 from app.gifts.cursors import BadCursor
 from app.gifts.routes import revalidate, visible
 from app.json import ExactJSONParser
+from app.transactions import NotFound, PreconditionFailed
 
 # A store's listing: (args, visible) -> (items, has_more, next_cursor).
 Listing = Callable[[dict[str, Any], Any], tuple[list[Any], bool, str | None]]
@@ -34,12 +34,12 @@ def resource_blueprint(
     blp = ResourceBlueprint(name, import_name, description=description)
     blp.after_request(revalidate)
 
-    @blp.errorhandler(gift_store.NotFound)
-    def _handle_not_found(error: gift_store.NotFound) -> Response:
+    @blp.errorhandler(NotFound)
+    def _handle_not_found(error: NotFound) -> Response:
         return problem(404, f"No {noun} with this id.")
 
-    @blp.errorhandler(gift_store.PreconditionFailed)
-    def _handle_precondition_failed(error: gift_store.PreconditionFailed) -> Response:
+    @blp.errorhandler(PreconditionFailed)
+    def _handle_precondition_failed(error: PreconditionFailed) -> Response:
         return problem(412)
 
     return blp

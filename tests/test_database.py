@@ -104,7 +104,7 @@ def test_a_long_statement_is_a_503_within_the_statement_timeout(
 
     @quick_app.get("/slow-for-test")
     def slow() -> Any:
-        from app.gifts.store import autocommit
+        from app.transactions import autocommit
 
         with autocommit() as connection:
             connection.exec_driver_sql("SELECT pg_sleep(30)")

@@ -12,10 +12,9 @@ from typing import NamedTuple
 import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request
 
-from app.database import retry_read
 from app.errors import problem
-from app.gifts.store import autocommit
 from app.models import AccessToken, Member, utcnow
+from app.transactions import autocommit, retry_read
 
 API_PREFIX = "/api/v1/"
 # The one /api/v1 request that needs no token: signing in.

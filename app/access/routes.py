@@ -14,9 +14,9 @@ from app.access.auth import current_member, token_cache, unauthorized
 from app.access.passwords import verify_password
 from app.access.schemas import MemberSchema, SessionSchema, SignInSchema
 from app.errors import problem, problem_response, problem_responses
-from app.gifts.store import transaction
 from app.json import ExactJSONParser
 from app.models import AccessToken, utcnow
+from app.transactions import transaction
 
 
 class AccessBlueprint(Blueprint):

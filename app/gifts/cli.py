@@ -16,7 +16,10 @@ from flask.cli import AppGroup
 from app import backup
 from app.database import without_statement_timeout
 from app.gifts.sample import gift_row
-from app.gifts.store import gifts, transaction
+from app.models import Gift
+from app.transactions import transaction
+
+gifts = Gift.__table__
 
 cli = AppGroup(
     "gifts", help="Sample gifts, and backups of everything a household owns."

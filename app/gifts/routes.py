@@ -27,6 +27,7 @@ from app.gifts.schemas import (
     GiftUpdateSchema,
 )
 from app.json import ExactJSONParser
+from app.transactions import NotFound, PreconditionFailed, UnknownIds
 
 
 class GiftsBlueprint(Blueprint):
@@ -77,7 +78,7 @@ def _checked_role(fields: dict[str, Any]) -> str:
     return role
 
 
-def unknown_ids_problem(error: store.UnknownIds) -> Response:
+def unknown_ids_problem(error: UnknownIds) -> Response:
     """422 naming each id in the body that names nothing; nothing changed."""
     named = "; ".join(
         f"{field}: no {noun} has id {', '.join(map(str, ids))}"
@@ -110,8 +111,8 @@ def _if_match() -> ETags | None:
     return ETags([tag for tag in etags.as_set() if tag], star_tag=etags.star_tag)
 
 
-@blp.errorhandler(store.NotFound)
-def _handle_not_found(error: store.NotFound) -> Response:
+@blp.errorhandler(NotFound)
+def _handle_not_found(error: NotFound) -> Response:
     if request.view_args:  # the URL names one gift
         return problem(404, "No gift with this id.")
     ids = ", ".join(str(gift_id) for gift_id in error.missing_ids)
@@ -122,7 +123,7 @@ def _handle_not_found(error: store.NotFound) -> Response:
     )
 
 
-blp.errorhandler(store.UnknownIds)(unknown_ids_problem)
+blp.errorhandler(UnknownIds)(unknown_ids_problem)
 
 
 def revalidate(response: Response) -> Response:
@@ -137,8 +138,8 @@ def revalidate(response: Response) -> Response:
 blp.after_request(revalidate)
 
 
-@blp.errorhandler(store.PreconditionFailed)
-def _handle_precondition_failed(error: store.PreconditionFailed) -> Response:
+@blp.errorhandler(PreconditionFailed)
+def _handle_precondition_failed(error: PreconditionFailed) -> Response:
     return problem(412)
 
 

@@ -12,8 +12,7 @@ about four times cheaper (see ``make bench``).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
@@ -24,13 +23,17 @@ from sqlalchemy.engine import Connection, RowMapping
 from werkzeug.datastructures import ETags
 
 from app import etags
-from app.config import AUTOCOMMIT_BIND
-from app.database import retry_read
-from app.extensions import db
 from app.gifts.cursors import decode_cursor, encode_cursor
 from app.gifts.schemas import LINK_FIELDS, STATUSES
 from app.models import Gift, GiftList, Person, gift_lists, gift_recipients, utcnow
-from app.sqlite_writers import writer_lock
+from app.transactions import (
+    NotFound,
+    PreconditionFailed,
+    autocommit,
+    check_ids,
+    retry_read,
+    transaction,
+)
 
 gifts = Gift.__table__
 people = Person.__table__
@@ -42,26 +45,6 @@ LINKS: dict[str, tuple[sa.Table, sa.Column[int], sa.Table, str]] = {
     "recipient_ids": (gift_recipients, gift_recipients.c.person_id, people, "person"),
     "list_ids": (gift_lists, gift_lists.c.list_id, lists, "list"),
 }
-
-
-class NotFound(Exception):
-    """No gift has (one of) the ids asked for."""
-
-    def __init__(self, missing_ids: Sequence[int] = ()) -> None:
-        super().__init__(missing_ids)
-        self.missing_ids = list(missing_ids)
-
-
-class PreconditionFailed(Exception):
-    """The gift changed since the client's ``If-Match`` ETag was read."""
-
-
-class UnknownIds(Exception):
-    """Ids in a body that name nothing: field -> (what it names, the ids)."""
-
-    def __init__(self, unknown: dict[str, tuple[str, list[int]]]) -> None:
-        super().__init__(unknown)
-        self.unknown = unknown
 
 
 PARENT = "parent"
@@ -130,31 +113,6 @@ def _by_id(dialect: str, role: str) -> sa.Select[Any]:
     return sa.select(gifts, *link_columns(dialect)).where(
         gifts.c.id == sa.bindparam("gift_id"), visible_to(role)
     )
-
-
-def check_ids(
-    connection: Connection, wanted: dict[str, tuple[sa.Table, str, set[int]]]
-) -> None:
-    """Raise ``UnknownIds`` unless every id names a row of its table.
-
-    On PostgreSQL the rows found are locked against deletion (FOR KEY SHARE)
-    until the transaction ends, so the links about to be written stay valid.
-    """
-    unknown = {}
-    for field, (table, noun, ids) in wanted.items():
-        if not ids:
-            continue
-        found = set(
-            connection.scalars(
-                sa.select(table.c.id)
-                .where(table.c.id.in_(sorted(ids)))
-                .with_for_update(read=True, key_share=True)
-            )
-        )
-        if missing := sorted(ids - found):
-            unknown[field] = (noun, missing)
-    if unknown:
-        raise UnknownIds(unknown)
 
 
 def _link_ids(changes: dict[str, Any]) -> dict[str, tuple[sa.Table, str, set[int]]]:
@@ -263,35 +221,6 @@ def touch_gifts(connection: Connection, selected: Any) -> None:
 def etag(gift: RowMapping) -> str:
     """A strong validator: version and updated_at move with every change."""
     return etags.etag(gift)
-
-
-@contextmanager
-def autocommit(*, write: bool = False) -> Iterator[Connection]:
-    """A connection whose statements each stand alone, atomic by themselves.
-
-    On PostgreSQL they run on a pool of connections kept in autocommit: no
-    BEGIN, COMMIT or reset round trips and no per-request isolation switch,
-    which more than halves the time of a read. On SQLite a write gets its own
-    transaction and a read none (pysqlite's autocommit switch costs more than
-    it saves there).
-    """
-    engine = db.engine
-    if engine.dialect.name == "postgresql":
-        with db.engines[AUTOCOMMIT_BIND].connect() as connection:
-            yield connection
-    elif write:
-        with transaction() as connection:
-            yield connection
-    else:
-        with engine.connect() as connection:
-            yield connection
-
-
-@contextmanager
-def transaction() -> Iterator[Connection]:
-    """A transaction for writes; on SQLite, behind the workers' writer queue."""
-    with writer_lock(db.engine), db.engine.begin() as connection:
-        yield connection
 
 
 @retry_read

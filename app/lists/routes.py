@@ -11,7 +11,6 @@ from sqlalchemy.engine import RowMapping
 
 from app.errors import problem_response
 from app.fields import MAX_ID
-from app.gifts import store as gift_store
 from app.gifts.routes import (
     BODY_ERRORS,
     ETAG_HEADER,
@@ -31,6 +30,7 @@ from app.lists.schemas import (
     ListUpdateSchema,
 )
 from app.resources import conditional_get, etag_headers, page, resource_blueprint
+from app.transactions import UnknownIds
 
 blp = resource_blueprint(
     "lists",
@@ -44,7 +44,7 @@ def _problem(status: int, description: str) -> Callable[..., Any]:
     return problem_response(blp, status, description)
 
 
-blp.errorhandler(gift_store.UnknownIds)(unknown_ids_problem)
+blp.errorhandler(UnknownIds)(unknown_ids_problem)
 
 
 @blp.route("")

@@ -9,21 +9,20 @@ from sqlalchemy.engine import Connection, RowMapping
 from werkzeug.datastructures import ETags
 
 from app.counted import Counted
-from app.database import retry_read
-from app.gifts.store import (
+from app.gifts.store import add_links, lock_gifts, touch_gifts
+from app.keyset import name_page
+from app.models import Gift, GiftList, Person, gift_lists
+from app.transactions import (
     UnknownIds,
-    add_links,
     autocommit,
     check_ids,
-    gifts,
-    lists,
-    lock_gifts,
-    people,
-    touch_gifts,
+    retry_read,
     transaction,
 )
-from app.keyset import name_page
-from app.models import gift_lists
+
+gifts = Gift.__table__
+lists = GiftList.__table__
+people = Person.__table__
 
 _ROWS = Counted(lists, gift_lists.c.list_id)
 

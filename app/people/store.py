@@ -9,17 +9,14 @@ from sqlalchemy.engine import RowMapping
 from werkzeug.datastructures import ETags
 
 from app.counted import Counted
-from app.database import retry_read
-from app.gifts.store import (
-    autocommit,
-    gifts,
-    lists,
-    people,
-    touch_gifts,
-    transaction,
-)
+from app.gifts.store import touch_gifts
 from app.keyset import name_page
-from app.models import gift_recipients
+from app.models import Gift, GiftList, Person, gift_recipients
+from app.transactions import autocommit, retry_read, transaction
+
+gifts = Gift.__table__
+lists = GiftList.__table__
+people = Person.__table__
 
 _ROWS = Counted(people, gift_recipients.c.person_id)
 
