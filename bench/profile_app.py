@@ -49,8 +49,8 @@ from app.gifts.schemas import (  # noqa: E402
     GiftSchema,
     GiftUpdateSchema,
 )
-from app.gifts.store import PARENT  # noqa: E402
 from app.models import Gift  # noqa: E402
+from app.visibility import PARENT  # noqa: E402
 from bench.ceiling import app as ceiling_app  # noqa: E402
 from bench.run import Postgres, find_postgres, flask_cli  # noqa: E402
 from bench.seed import seed_gifts  # noqa: E402

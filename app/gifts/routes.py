@@ -28,6 +28,7 @@ from app.gifts.schemas import (
 )
 from app.json import ExactJSONParser
 from app.transactions import NotFound, PreconditionFailed, UnknownIds
+from app.visibility import PARENT, visible_to
 
 
 class GiftsBlueprint(Blueprint):
@@ -63,9 +64,9 @@ def _role() -> str:
 
 
 def visible() -> Any:
-    """The gifts the member asking may see (``store.visible_to``): people and
+    """The gifts the member asking may see (``visible_to``): people and
     lists count only these."""
-    return store.visible_to(_role())
+    return visible_to(_role())
 
 
 def _checked_role(fields: dict[str, Any]) -> str:
@@ -73,7 +74,7 @@ def _checked_role(fields: dict[str, Any]) -> str:
     gift from Santa (403, decided before any gift is looked up). Sending
     false is fine: for a child every gift it can reach is not Santa's."""
     role = _role()
-    if role != store.PARENT and fields.get("from_santa") is True:
+    if role != PARENT and fields.get("from_santa") is True:
         abort(403, message="Only a parent may mark a gift from Santa.")
     return role
 

@@ -12,20 +12,24 @@ about four times cheaper (see ``make bench``).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from decimal import Decimal
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, RowMapping
 from werkzeug.datastructures import ETags
 
 from app import etags
 from app.gifts.cursors import decode_cursor, encode_cursor
-from app.gifts.schemas import LINK_FIELDS, STATUSES
-from app.models import Gift, GiftList, Person, gift_lists, gift_recipients, utcnow
+from app.gifts.links import (
+    LINKS,
+    apply_link_changes,
+    link_columns,
+    link_ids,
+    with_links,
+)
+from app.models import STATUSES, Gift, utcnow
 from app.transactions import (
     NotFound,
     PreconditionFailed,
@@ -34,78 +38,9 @@ from app.transactions import (
     retry_read,
     transaction,
 )
+from app.visibility import visible_to
 
 gifts = Gift.__table__
-people = Person.__table__
-lists = GiftList.__table__
-
-# A gift's link field -> (link table, its column naming the other side, the
-# table that column refers to, what the other side is called in errors).
-LINKS: dict[str, tuple[sa.Table, sa.Column[int], sa.Table, str]] = {
-    "recipient_ids": (gift_recipients, gift_recipients.c.person_id, people, "person"),
-    "list_ids": (gift_lists, gift_lists.c.list_id, lists, "list"),
-}
-
-
-PARENT = "parent"
-
-
-def visible_to(role: str) -> sa.ColumnElement[bool]:
-    """The gifts a member of ``role`` may know of: for a child, Santa's do not
-    exist. Every query of gifts carries it, so pages, cursors, counts and
-    404s stay right by construction."""
-    if role == PARENT:
-        return sa.true()
-    return gifts.c.from_santa.is_(False)
-
-
-# Links (recipients and lists) ------------------------------------------------
-
-
-class LinkedIds(sa.types.TypeDecorator[list[int]]):
-    """Ids aggregated by ``link_columns``, read back as a list: PostgreSQL
-    answers an array, SQLite a comma-separated string (or NULL for none)."""
-
-    impl = sa.String
-    cache_ok = True
-
-    def process_result_value(self, value: Any, dialect: sa.Dialect) -> list[int]:
-        if value is None:
-            return []
-        if isinstance(value, str):
-            return [int(part) for part in value.split(",")]
-        return list(value)
-
-
-@lru_cache(maxsize=4)
-def link_columns(dialect: str) -> tuple[sa.ColumnElement[Any], ...]:
-    """``recipient_ids`` and ``list_ids`` as columns of any query of gifts.
-
-    Each is a correlated subquery on its link table's primary key, so a
-    gift, a page of 50 or an INSERT/UPDATE ... RETURNING reads its links in
-    the same statement: no query per gift, and no second query either (a
-    second query made a GET of one gift about a quarter slower).
-    """
-    columns = []
-    for field, (table, column, _, _) in LINKS.items():
-        ids = (
-            f"SELECT {column.name} FROM {table.name}"
-            f" WHERE {table.name}.gift_id = gifts.id ORDER BY {column.name}"
-        )
-        if dialect == "postgresql":
-            sql = f"ARRAY({ids})"
-        else:  # group_concat keeps the subquery's order
-            sql = f"(SELECT group_concat({column.name}) FROM ({ids}))"
-        columns.append(sa.literal_column(sql, LinkedIds()).label(field))
-    return tuple(columns)
-
-
-def with_links(connection: Connection, ids: Sequence[int]) -> dict[int, RowMapping]:
-    """The gifts of these ids, with their links, by id (after a link change)."""
-    statement = sa.select(gifts, *link_columns(connection.dialect.name)).where(
-        gifts.c.id.in_(ids)
-    )
-    return {row["id"]: row for row in connection.execute(statement).mappings()}
 
 
 @lru_cache(maxsize=8)
@@ -115,107 +50,11 @@ def _by_id(dialect: str, role: str) -> sa.Select[Any]:
     )
 
 
-def _link_ids(changes: dict[str, Any]) -> dict[str, tuple[sa.Table, str, set[int]]]:
-    """The ids each link field of ``changes`` (sets and add_ variants) names."""
-    wanted: dict[str, tuple[sa.Table, str, set[int]]] = {}
-    for field, (_, _, table, noun) in LINKS.items():
-        for key in (field, f"add_{field}"):
-            if changes.get(key):
-                wanted[key] = (table, noun, set(changes[key]))
-    return wanted
-
-
-def _insert_ignoring_duplicates(connection: Connection, table: sa.Table) -> Any:
-    insert = (
-        postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
-    )
-    return insert(table)
-
-
-def add_links(
-    connection: Connection,
-    field: str,
-    gift_ids: Sequence[int],
-    other_ids: Sequence[int],
-) -> None:
-    """Link every gift to every other id; links already there stay as they are."""
-    if not gift_ids or not other_ids:
-        return
-    table, column, other, _ = LINKS[field]
-    pairs = (
-        sa.select(gifts.c.id, other.c.id)
-        .select_from(gifts.join(other, sa.true()))  # every pair: a cross join
-        .where(gifts.c.id.in_(sorted(gift_ids)), other.c.id.in_(sorted(other_ids)))
-    )
-    statement = (
-        _insert_ignoring_duplicates(connection, table)
-        .from_select(["gift_id", column.key], pairs)
-        .on_conflict_do_nothing()
-    )
-    connection.execute(statement)
-
-
-def remove_links(
-    connection: Connection,
-    field: str,
-    gift_ids: Sequence[int],
-    other_ids: Sequence[int] | None,
-    *,
-    keep: bool = False,
-) -> None:
-    """Unlink the gifts from ``other_ids`` (or, with ``keep``, from all but them)."""
-    table, column, _, _ = LINKS[field]
-    condition = table.c.gift_id.in_(sorted(gift_ids))
-    if keep:
-        if other_ids:
-            condition &= column.not_in(sorted(other_ids))
-    else:
-        if not other_ids:
-            return
-        condition &= column.in_(sorted(other_ids))
-    connection.execute(sa.delete(table).where(condition))
-
-
-def apply_link_changes(
-    connection: Connection, gift_ids: Sequence[int], changes: dict[str, Any]
-) -> None:
-    """Replace, add or remove the links ``changes`` names (ids checked already)."""
-    for field in LINK_FIELDS:
-        if changes.get(field) is not None:
-            remove_links(connection, field, gift_ids, changes[field], keep=True)
-            add_links(connection, field, gift_ids, changes[field])
-        if changes.get(f"remove_{field}"):
-            remove_links(connection, field, gift_ids, changes[f"remove_{field}"])
-        if changes.get(f"add_{field}"):
-            add_links(connection, field, gift_ids, changes[f"add_{field}"])
-
-
 def _split(changes: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
     """(column changes, link changes) of a change."""
     columns = {k: v for k, v in changes.items() if k in gifts.c}
     links = {k: v for k, v in changes.items() if k not in gifts.c}
     return columns, links
-
-
-def lock_gifts(connection: Connection, selected: Any) -> list[int]:
-    """Lock the gifts ``selected`` picks, in id order (as a bulk change does,
-    so two writers never deadlock); their ids, ascending."""
-    statement = sa.select(gifts.c.id).where(selected).order_by(gifts.c.id)
-    if connection.dialect.name != "sqlite":
-        statement = statement.with_for_update()
-    return list(connection.scalars(statement))
-
-
-def touch_gifts(connection: Connection, selected: Any) -> None:
-    """Move updated_at and the version (ETag) of the gifts ``selected`` picks:
-    gaining or losing a recipient or a list is a change of the gift."""
-    ids = lock_gifts(connection, selected)
-    if ids:
-        connection.execute(
-            sa.update(gifts)
-            .where(gifts.c.id.in_(ids))
-            .values(updated_at=utcnow(), version=gifts.c.version + 1)
-        )
 
 
 def etag(gift: RowMapping) -> str:
@@ -248,7 +87,7 @@ def create_gift(fields: dict[str, Any]) -> RowMapping:
             )
     statement = statement.returning(gifts.c.id)
     with transaction() as connection:
-        check_ids(connection, _link_ids(links))
+        check_ids(connection, link_ids(links))
         gift_id = connection.execute(statement).scalar_one()
         apply_link_changes(connection, [gift_id], links)
         return with_links(connection, [gift_id])[gift_id]
@@ -354,7 +193,7 @@ def update_gift(
                 raise _write_failed(connection, gift_id, role, if_match)
             return gift
     with transaction() as connection:
-        check_ids(connection, _link_ids(links))
+        check_ids(connection, link_ids(links))
         statement = _update_statement(*shape, connection.dialect.name)
         gift = connection.execute(statement, parameters).mappings().first()
         if gift is None:
@@ -384,7 +223,7 @@ def bulk_update(ids: list[int], changes: dict[str, Any], role: str) -> list[RowM
     selected = gifts.c.id.in_(ids) & visible_to(role)
     columns, links = _split(changes)
     with transaction() as connection:
-        check_ids(connection, _link_ids(links))
+        check_ids(connection, link_ids(links))
         read = (gifts, *link_columns(connection.dialect.name))
         if not changes:
             rows = connection.execute(sa.select(*read).where(selected))

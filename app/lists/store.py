@@ -9,7 +9,7 @@ from sqlalchemy.engine import Connection, RowMapping
 from werkzeug.datastructures import ETags
 
 from app.counted import Counted
-from app.gifts.store import add_links, lock_gifts, touch_gifts
+from app.gifts.links import add_links, lock_gifts, touch_gifts
 from app.keyset import name_page
 from app.models import Gift, GiftList, Person, gift_lists
 from app.transactions import (

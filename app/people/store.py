@@ -9,7 +9,7 @@ from sqlalchemy.engine import RowMapping
 from werkzeug.datastructures import ETags
 
 from app.counted import Counted
-from app.gifts.store import touch_gifts
+from app.gifts.links import touch_gifts
 from app.keyset import name_page
 from app.models import Gift, GiftList, Person, gift_recipients
 from app.transactions import autocommit, retry_read, transaction
