@@ -64,7 +64,7 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     url = app.config["SQLALCHEMY_DATABASE_URI"]
     if url.startswith("postgresql"):
         # Its connections stay in autocommit: no BEGIN, COMMIT, reset or
-        # isolation switch per request (see app.gifts.store.autocommit).
+        # isolation switch per request (see app.transactions.autocommit).
         app.config.setdefault("SQLALCHEMY_BINDS", {})[AUTOCOMMIT_BIND] = (
             database.bind_options(
                 url, {"isolation_level": "AUTOCOMMIT", "pool_reset_on_return": None}

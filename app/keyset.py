@@ -1,4 +1,5 @@
-"""Keyset pages in (name, id) order, as people and lists are listed."""
+"""Keyset pages: cursors checked as strictly as a body, and pages in (name, id)
+order, as people and lists are listed."""
 
 from __future__ import annotations
 
@@ -14,7 +15,11 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from app import limits
 from app.fields import MAX_CURSOR, MAX_ID, STORABLE_TEXT, StrictInteger
-from app.gifts.cursors import BadCursor
+
+
+class BadCursor(Exception):
+    """A cursor that this API did not hand out (or of another listing or sort)."""
+
 
 # What a cursor holds, checked as strictly as a request body: a forged one
 # (huge ids, deep nesting, a name no column can hold) is a 422, never a 500.

@@ -1,40 +1,68 @@
-"""View helpers shared by people and lists, two resources of the same shape."""
+"""What every resource's views share: a blueprint that reads exact JSON,
+revalidates its answers and answers a missing row (404), a stale If-Match
+(412) and ids that name nothing (422) with problem documents; the errors any
+view documents; one page of a listing.
+
+A resource passes in what is its own (its noun, its 404 for several ids).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from typing import Any
 
-from flask import Response, request
+from flask import Response
 from flask_smorest import Blueprint, abort
-from sqlalchemy.engine import RowMapping
 
-from app.counted import etag
-from app.errors import problem
-from app.gifts.cursors import BadCursor
-from app.gifts.routes import revalidate, visible
+from app.conditional import revalidate
+from app.errors import problem, problem_responses
 from app.json import ExactJSONParser
-from app.transactions import NotFound, PreconditionFailed
+from app.keyset import BadCursor
+from app.transactions import NotFound, PreconditionFailed, UnknownIds
 
-# A store's listing: (args, visible) -> (items, has_more, next_cursor).
+# The errors any view may answer, and those of a view that reads a JSON body.
+SERVER_ERRORS = problem_responses(500, 503)
+BODY_ERRORS = problem_responses(400, 413, 415, 500, 503)
+
+# A store's listing: (args, who asks) -> (items, has_more, next_cursor).
 Listing = Callable[[dict[str, Any], Any], tuple[list[Any], bool, str | None]]
 
 
 class ResourceBlueprint(Blueprint):
-    """Reads request JSON as the gifts' blueprint does (``ExactJSONParser``)."""
+    """Reads request JSON with exact decimals (see ``ExactJSONParser``)."""
 
     ARGUMENTS_PARSER = ExactJSONParser()
 
 
+def unknown_ids_problem(error: UnknownIds) -> Response:
+    """422 naming each id in the body that names nothing; nothing changed."""
+    named = "; ".join(
+        f"{field}: no {noun} has id {', '.join(map(str, ids))}"
+        for field, (noun, ids) in error.unknown.items()
+    )
+    return problem(
+        422,
+        f"{named}; nothing was changed.",
+        errors={
+            field: {str(i): [f"No such {noun}."] for i in ids}
+            for field, (noun, ids) in error.unknown.items()
+        },
+    )
+
+
 def resource_blueprint(
-    name: str, import_name: str, description: str, noun: str
+    name: str,
+    import_name: str,
+    description: str,
+    noun: str,
+    not_found: Callable[[NotFound], Response] | None = None,
 ) -> ResourceBlueprint:
-    """A blueprint whose answers revalidate like gift data, with a 404 naming
-    ``noun`` for a missing id and a bare 412 for a stale If-Match."""
+    """A blueprint whose answers revalidate, with a 404 naming ``noun`` for a
+    missing id (or ``not_found``'s answer), a bare 412 for a stale If-Match
+    and a 422 for ids in a body that name nothing."""
     blp = ResourceBlueprint(name, import_name, description=description)
     blp.after_request(revalidate)
 
-    @blp.errorhandler(NotFound)
     def _handle_not_found(error: NotFound) -> Response:
         return problem(404, f"No {noun} with this id.")
 
@@ -42,27 +70,16 @@ def resource_blueprint(
     def _handle_precondition_failed(error: PreconditionFailed) -> Response:
         return problem(412)
 
+    blp.errorhandler(NotFound)(not_found or _handle_not_found)
+    blp.errorhandler(UnknownIds)(unknown_ids_problem)
     return blp
 
 
-def etag_headers(row: RowMapping) -> dict[str, str]:
-    """The ETag header of a person or list (a strong tag)."""
-    return {"ETag": f'"{etag(row)}"'}
-
-
-def page(listing: Listing, args: dict[str, Any]) -> dict[str, Any]:
-    """One page of ``listing`` as the member asking sees it; a cursor of
-    another listing is a 422."""
+def page(listing: Listing, args: dict[str, Any], asker: Any) -> dict[str, Any]:
+    """One page of ``listing`` as ``asker`` (what the store takes to know who
+    asks) sees it; a cursor of another listing is a 422."""
     try:
-        items, has_more, next_cursor = listing(args, visible())
+        items, has_more, next_cursor = listing(args, asker)
     except BadCursor:
         abort(422, errors={"cursor": ["Not a cursor of this listing."]})
     return {"items": items, "has_more": has_more, "next_cursor": next_cursor}
-
-
-def conditional_get(row: RowMapping) -> Any:
-    """``row`` with its ETag, or a bodiless 304 when If-None-Match has it."""
-    headers = etag_headers(row)
-    if request.if_none_match.contains_weak(etag(row)):
-        return Response(status=304, headers=headers)
-    return row, headers

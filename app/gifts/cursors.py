@@ -14,6 +14,7 @@ from sqlalchemy.engine import RowMapping
 
 from app import limits
 from app.fields import MAX_ID, MAX_PRICE, STORABLE_TEXT, StrictInteger
+from app.keyset import BadCursor
 
 # sort -> the gift column its key comes from (None: id order only).
 SORT_KEYS: dict[str, str | None] = {
@@ -22,10 +23,6 @@ SORT_KEYS: dict[str, str | None] = {
     "price_desc": "price",
     "name": "name",
 }
-
-
-class BadCursor(Exception):
-    """A cursor that this API did not hand out (or for another sort)."""
 
 
 def _cursor_schema(sort: str) -> ma.Schema:

@@ -7,14 +7,20 @@ from typing import Any
 
 from flask import Response, request, url_for
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
-from werkzeug.datastructures import ETags
+from flask_smorest import abort
 
 from app.access import current_member
-from app.errors import problem, problem_response, problem_responses
+from app.conditional import (
+    ETAG_HEADER,
+    IF_MATCH,
+    IF_NONE_MATCH,
+    conditional_get,
+    etag_headers,
+    if_match,
+)
+from app.errors import problem, problem_response
 from app.fields import MAX_ID
 from app.gifts import store
-from app.gifts.cursors import BadCursor
 from app.gifts.schemas import (
     GiftBulkUpdateSchema,
     GiftCreateSchema,
@@ -26,47 +32,13 @@ from app.gifts.schemas import (
     GiftSummarySchema,
     GiftUpdateSchema,
 )
-from app.json import ExactJSONParser
-from app.transactions import NotFound, PreconditionFailed, UnknownIds
-from app.visibility import PARENT, visible_to
-
-
-class GiftsBlueprint(Blueprint):
-    """Reads request JSON with exact decimals (see ``ExactJSONParser``)."""
-
-    ARGUMENTS_PARSER = ExactJSONParser()
-
-
-blp = GiftsBlueprint("gifts", __name__, description="Gift ideas and their progress.")
-
-IF_MATCH = {
-    "in": "header",
-    "name": "If-Match",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": "Change only if the gift still has this ETag (else 412).",
-}
-IF_NONE_MATCH = {
-    "in": "header",
-    "name": "If-None-Match",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": "Answer 304 if the gift still has this ETag.",
-}
-ETAG_HEADER = {"ETag": {"schema": {"type": "string"}, "description": "Strong ETag."}}
-# The errors any view may answer, and those of a view that reads a JSON body.
-SERVER_ERRORS = problem_responses(500, 503)
-BODY_ERRORS = problem_responses(400, 413, 415, 500, 503)
+from app.resources import BODY_ERRORS, SERVER_ERRORS, page, resource_blueprint
+from app.transactions import NotFound
+from app.visibility import PARENT
 
 
 def _role() -> str:
     return current_member().role
-
-
-def visible() -> Any:
-    """The gifts the member asking may see (``visible_to``): people and
-    lists count only these."""
-    return visible_to(_role())
 
 
 def _checked_role(fields: dict[str, Any]) -> str:
@@ -79,41 +51,8 @@ def _checked_role(fields: dict[str, Any]) -> str:
     return role
 
 
-def unknown_ids_problem(error: UnknownIds) -> Response:
-    """422 naming each id in the body that names nothing; nothing changed."""
-    named = "; ".join(
-        f"{field}: no {noun} has id {', '.join(map(str, ids))}"
-        for field, (noun, ids) in error.unknown.items()
-    )
-    return problem(
-        422,
-        f"{named}; nothing was changed.",
-        errors={
-            field: {str(i): [f"No such {noun}."] for i in ids}
-            for field, (noun, ids) in error.unknown.items()
-        },
-    )
-
-
-def _problem(status: int, description: str) -> Callable[..., Any]:
-    return problem_response(blp, status, description)
-
-
-def _etag_headers(gift: Mapping[str, Any]) -> dict[str, str]:
-    return {"ETag": f'"{store.etag(gift)}"'}
-
-
-def _if_match() -> ETags | None:
-    """The If-Match ETags; None without the header (older clients proceed)."""
-    if "If-Match" not in request.headers:
-        return None
-    # werkzeug reads an empty tag ("") as None: it matches no gift, so drop it.
-    etags = request.if_match
-    return ETags([tag for tag in etags.as_set() if tag], star_tag=etags.star_tag)
-
-
-@blp.errorhandler(NotFound)
-def _handle_not_found(error: NotFound) -> Response:
+def _not_found(error: NotFound) -> Response:
+    """One gift the URL names, or some of the ids a bulk change names."""
     if request.view_args:  # the URL names one gift
         return problem(404, "No gift with this id.")
     ids = ", ".join(str(gift_id) for gift_id in error.missing_ids)
@@ -124,24 +63,21 @@ def _handle_not_found(error: NotFound) -> Response:
     )
 
 
-blp.errorhandler(UnknownIds)(unknown_ids_problem)
+blp = resource_blueprint(
+    "gifts",
+    __name__,
+    description="Gift ideas and their progress.",
+    noun="gift",
+    not_found=_not_found,
+)
 
 
-def revalidate(response: Response) -> Response:
-    """Gift data is the member's own view (a child's differs, and so do the
-    counts of people and lists): a browser may keep it for this user only,
-    and must revalidate it with the ETag."""
-    if response.status_code in (200, 201, 304):
-        response.headers["Cache-Control"] = "private, no-cache"
-    return response
+def _problem(status: int, description: str) -> Callable[..., Any]:
+    return problem_response(blp, status, description)
 
 
-blp.after_request(revalidate)
-
-
-@blp.errorhandler(PreconditionFailed)
-def _handle_precondition_failed(error: PreconditionFailed) -> Response:
-    return problem(412)
+def _etag_headers(gift: Mapping[str, Any]) -> dict[str, str]:
+    return etag_headers(store.etag(gift))
 
 
 @blp.route("")
@@ -152,11 +88,7 @@ class Gifts(MethodView):
     @blp.doc(responses=SERVER_ERRORS)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List gifts, newest first, filtered and sorted, one page at a time"""
-        try:
-            gifts, has_more, next_cursor = store.list_gifts(args, _role())
-        except BadCursor:
-            abort(422, errors={"cursor": ["Not a cursor of this listing."]})
-        return {"items": gifts, "has_more": has_more, "next_cursor": next_cursor}
+        return page(store.list_gifts, args, _role())
 
     @blp.arguments(GiftCreateSchema())
     @blp.response(201, GiftSchema, headers=ETAG_HEADER)
@@ -199,10 +131,7 @@ class GiftById(MethodView):
     def get(self, gift_id: int) -> Any:
         """Get one gift"""
         gift = store.get_gift(gift_id, _role())
-        headers = _etag_headers(gift)
-        if request.if_none_match.contains_weak(store.etag(gift)):
-            return Response(status=304, headers=headers)
-        return gift, headers
+        return conditional_get(gift, store.etag(gift))
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.arguments(GiftUpdateSchema(partial=True))
@@ -213,7 +142,7 @@ class GiftById(MethodView):
     def patch(self, changes: dict[str, Any], gift_id: int) -> Any:
         """Change some fields of a gift"""
         role = _checked_role(changes)
-        gift = store.update_gift(gift_id, changes, role, _if_match())
+        gift = store.update_gift(gift_id, changes, role, if_match())
         return gift, _etag_headers(gift)
 
     @blp.doc(parameters=[IF_MATCH])
@@ -223,4 +152,4 @@ class GiftById(MethodView):
     @blp.doc(responses=SERVER_ERRORS)
     def delete(self, gift_id: int) -> None:
         """Delete a gift"""
-        store.delete_gift(gift_id, _role(), _if_match())
+        store.delete_gift(gift_id, _role(), if_match())

@@ -9,18 +9,18 @@ from flask import url_for
 from flask.views import MethodView
 from sqlalchemy.engine import RowMapping
 
-from app.errors import problem_response
-from app.fields import MAX_ID
-from app.gifts.routes import (
-    BODY_ERRORS,
+from app.access import current_member
+from app.conditional import (
     ETAG_HEADER,
     IF_MATCH,
     IF_NONE_MATCH,
-    SERVER_ERRORS,
-    _if_match,
-    unknown_ids_problem,
-    visible,
+    conditional_get,
+    etag_headers,
+    if_match,
 )
+from app.counted import etag
+from app.errors import problem_response
+from app.fields import MAX_ID
 from app.lists import store
 from app.lists.schemas import (
     ListCreateSchema,
@@ -29,8 +29,8 @@ from app.lists.schemas import (
     ListSchema,
     ListUpdateSchema,
 )
-from app.resources import conditional_get, etag_headers, page, resource_blueprint
-from app.transactions import UnknownIds
+from app.resources import BODY_ERRORS, SERVER_ERRORS, page, resource_blueprint
+from app.visibility import visible_to
 
 blp = resource_blueprint(
     "lists",
@@ -40,11 +40,13 @@ blp = resource_blueprint(
 )
 
 
+def visible() -> Any:
+    """The gifts the member asking may see: a row counts only these."""
+    return visible_to(current_member().role)
+
+
 def _problem(status: int, description: str) -> Callable[..., Any]:
     return problem_response(blp, status, description)
-
-
-blp.errorhandler(UnknownIds)(unknown_ids_problem)
 
 
 @blp.route("")
@@ -54,7 +56,7 @@ class Lists(MethodView):
     @blp.doc(responses=SERVER_ERRORS)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List the lists by name, maybe one person's, one page at a time"""
-        return page(store.list_lists, args)
+        return page(store.list_lists, args, visible())
 
     @blp.arguments(ListCreateSchema())
     @blp.response(201, ListSchema, headers=ETAG_HEADER)
@@ -63,7 +65,7 @@ class Lists(MethodView):
         """Create a list, maybe holding some gifts at once"""
         gift_list = store.create_list(fields, visible())
         location = url_for("lists.ListById", list_id=gift_list["id"])
-        return gift_list, {"Location": location, **etag_headers(gift_list)}
+        return gift_list, {"Location": location, **etag_headers(etag(gift_list))}
 
 
 @blp.route(f"/<int(max={MAX_ID}):list_id>")
@@ -76,7 +78,7 @@ class ListById(MethodView):
     def get(self, list_id: int) -> Any:
         """Get one list"""
         gift_list = store.get_list(list_id, visible())
-        return conditional_get(gift_list)
+        return conditional_get(gift_list, etag(gift_list))
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.arguments(ListUpdateSchema(partial=True))
@@ -86,8 +88,8 @@ class ListById(MethodView):
     @blp.doc(responses=BODY_ERRORS)
     def patch(self, changes: dict[str, Any], list_id: int) -> Any:
         """Change some fields of a list"""
-        gift_list = store.update_list(list_id, changes, _if_match(), visible())
-        return gift_list, etag_headers(gift_list)
+        gift_list = store.update_list(list_id, changes, if_match(), visible())
+        return gift_list, etag_headers(etag(gift_list))
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.response(204)
@@ -96,4 +98,4 @@ class ListById(MethodView):
     @blp.doc(responses=SERVER_ERRORS)
     def delete(self, list_id: int) -> None:
         """Delete a list: its gifts remain"""
-        store.delete_list(list_id, _if_match(), visible())
+        store.delete_list(list_id, if_match(), visible())

@@ -9,17 +9,18 @@ from flask import url_for
 from flask.views import MethodView
 from sqlalchemy.engine import RowMapping
 
-from app.errors import problem_response
-from app.fields import MAX_ID
-from app.gifts.routes import (
-    BODY_ERRORS,
+from app.access import current_member
+from app.conditional import (
     ETAG_HEADER,
     IF_MATCH,
     IF_NONE_MATCH,
-    SERVER_ERRORS,
-    _if_match,
-    visible,
+    conditional_get,
+    etag_headers,
+    if_match,
 )
+from app.counted import etag
+from app.errors import problem_response
+from app.fields import MAX_ID
 from app.keyset import PageArgsSchema
 from app.people import store
 from app.people.schemas import (
@@ -28,11 +29,17 @@ from app.people.schemas import (
     PersonSchema,
     PersonUpdateSchema,
 )
-from app.resources import conditional_get, etag_headers, page, resource_blueprint
+from app.resources import BODY_ERRORS, SERVER_ERRORS, page, resource_blueprint
+from app.visibility import visible_to
 
 blp = resource_blueprint(
     "people", __name__, description="People the family buys for.", noun="person"
 )
+
+
+def visible() -> Any:
+    """The gifts the member asking may see: a row counts only these."""
+    return visible_to(current_member().role)
 
 
 def _problem(status: int, description: str) -> Callable[..., Any]:
@@ -46,7 +53,7 @@ class People(MethodView):
     @blp.doc(responses=SERVER_ERRORS)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List people by name, one page at a time"""
-        return page(store.list_people, args)
+        return page(store.list_people, args, visible())
 
     @blp.arguments(PersonCreateSchema())
     @blp.response(201, PersonSchema, headers=ETAG_HEADER)
@@ -55,7 +62,7 @@ class People(MethodView):
         """Add a person"""
         person = store.create_person(fields, visible())
         location = url_for("people.PersonById", person_id=person["id"])
-        return person, {"Location": location, **etag_headers(person)}
+        return person, {"Location": location, **etag_headers(etag(person))}
 
 
 @blp.route(f"/<int(max={MAX_ID}):person_id>")
@@ -68,7 +75,7 @@ class PersonById(MethodView):
     def get(self, person_id: int) -> Any:
         """Get one person"""
         person = store.get_person(person_id, visible())
-        return conditional_get(person)
+        return conditional_get(person, etag(person))
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.arguments(PersonUpdateSchema(partial=True))
@@ -78,8 +85,8 @@ class PersonById(MethodView):
     @blp.doc(responses=BODY_ERRORS)
     def patch(self, changes: dict[str, Any], person_id: int) -> Any:
         """Change some fields of a person"""
-        person = store.update_person(person_id, changes, _if_match(), visible())
-        return person, etag_headers(person)
+        person = store.update_person(person_id, changes, if_match(), visible())
+        return person, etag_headers(etag(person))
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.response(204)
@@ -88,4 +95,4 @@ class PersonById(MethodView):
     @blp.doc(responses=SERVER_ERRORS)
     def delete(self, person_id: int) -> None:
         """Delete a person: their gifts remain, their lists belong to no one"""
-        store.delete_person(person_id, _if_match(), visible())
+        store.delete_person(person_id, if_match(), visible())
