@@ -43,7 +43,7 @@ migrate: $(VENV)/.installed  ## bring the database to the newest migration
 	$(BIN)/flask db upgrade
 
 bench: system-packages-bench $(VENV)/.installed-bench  ## req/s against a ceiling app, scaling, memory -> bench/results/
-	$(BIN)/python bench/run.py
+	$(BIN)/python -m bench
 
 openapi: $(VENV)/.installed  ## regenerate docs/openapi.json (commit the diff)
 	$(BIN)/python docs/generate_openapi.py

@@ -21,8 +21,12 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from bench.run import CASES, GIFTS, ensure_wrk, flask_cli, measure, serving  # noqa: E402
+from bench.cases import CASES, run_case  # noqa: E402
+from bench.databases import flask_cli  # noqa: E402
+from bench.load import ensure_wrk  # noqa: E402
 from bench.seed import seed_gifts  # noqa: E402
+from bench.serving import serving  # noqa: E402
+from bench.settings import GIFTS  # noqa: E402
 
 ROUNDS = 4
 
@@ -35,6 +39,9 @@ def main() -> None:
     try:
         flask_cli(url, "db", "upgrade")
         ids = seed_gifts(url, GIFTS)
+        flask_cli(url, "members", "add", "bench", "--role", "parent")
+        created = flask_cli(url, "tokens", "create", "bench", "--label", "bench")
+        token = created.split()[-1]
         results: dict[str, list[dict]] = {"INFO": [], "WARNING": []}
         with (
             serving("wsgi:app", {"DATABASE_URL": url}, workdir / "on.log") as on,
@@ -45,8 +52,8 @@ def main() -> None:
             ) as off,
         ):
             for _ in range(ROUNDS):
-                results["INFO"].append(measure(wrk, on, get_one, ids))
-                results["WARNING"].append(measure(wrk, off, get_one, ids))
+                results["INFO"].append(run_case(wrk, on, get_one, ids, token))
+                results["WARNING"].append(run_case(wrk, off, get_one, ids, token))
             lines = (workdir / "on.log").read_text().count('"app.requests"')
     finally:
         shutil.rmtree(workdir, ignore_errors=True)

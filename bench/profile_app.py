@@ -1,7 +1,7 @@
 """Where the time of the API's hot paths goes (not run by make bench).
 
 In-process, through the Flask test client, on SQLite and (if it answers) on a
-fresh PostgreSQL database gifts_bench_<pid>_prof, both seeded like the bench:
+fresh PostgreSQL database <BENCH_DB_PREFIX>_<pid>_prof, both seeded like the bench:
 
 1. per-request time of the ceiling app and of GET one gift, PATCH from_santa
    and GET a page of 50; then of each layer on its own: the query through
@@ -52,7 +52,7 @@ from app.gifts.schemas import (  # noqa: E402
 from app.models import Gift  # noqa: E402
 from app.visibility import PARENT  # noqa: E402
 from bench.ceiling import app as ceiling_app  # noqa: E402
-from bench.run import Postgres, find_postgres, flask_cli  # noqa: E402
+from bench.databases import Postgres, find_postgres, flask_cli  # noqa: E402
 from bench.seed import seed_gifts  # noqa: E402
 
 GIFTS = 10_000
@@ -363,7 +363,7 @@ def main() -> None:
         if postgres is None:
             print(f"\nPostgreSQL skipped: {why}")
         else:
-            report(postgres.create(f"gifts_bench_{os.getpid()}_prof"), "PostgreSQL")
+            report(postgres.create(postgres.name("prof")), "PostgreSQL")
     finally:
         if postgres is not None:
             postgres.drop_all()

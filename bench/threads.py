@@ -20,15 +20,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench.run import (  # noqa: E402
-    CASES,
-    find_postgres,
-    flask_cli,
-    log,
-    measure,
-    seed_gifts,
-    serving,
-)
+from bench.cases import CASES, run_case  # noqa: E402
+from bench.databases import find_postgres, flask_cli  # noqa: E402
+from bench.load import ensure_wrk  # noqa: E402
+from bench.seed import seed_gifts  # noqa: E402
+from bench.serving import serving  # noqa: E402
+from bench.settings import log  # noqa: E402
 
 ROUNDS = int(os.environ.get("BENCH_ROUNDS", "3"))
 SETUPS: dict[str, dict[str, str]] = {
@@ -54,7 +51,7 @@ def bench(wrk: str, url: str, workdir: Path, name: str) -> dict[str, Any]:
             with serving("wsgi:app", {"DATABASE_URL": url, **env}, log_path) as server:
                 for case in COMPARED:
                     samples[setup][case.key].append(
-                        measure(wrk, server, case, ids, token)
+                        run_case(wrk, server, case, ids, token)
                     )
     return {
         setup: {
@@ -71,8 +68,6 @@ def bench(wrk: str, url: str, workdir: Path, name: str) -> dict[str, Any]:
 def main() -> None:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     logging.disable(logging.INFO)
-    from bench.run import ensure_wrk
-
     wrk = ensure_wrk()
     workdir = Path(tempfile.mkdtemp(prefix="gifts-threads-"))
     postgres, _ = find_postgres()
@@ -82,7 +77,7 @@ def main() -> None:
             wrk, f"sqlite:///{workdir / 'b.db'}", workdir, "sqlite"
         )
         if postgres is not None:
-            url = postgres.create(f"gifts_bench_threads_{os.getpid()}")
+            url = postgres.create(postgres.name("threads"))
             results["PostgreSQL"] = bench(wrk, url, workdir, "postgresql")
     finally:
         if postgres is not None:

@@ -2,7 +2,7 @@
 -- Each wrk thread has its own Lua state: setup() numbers the threads so each
 -- seeds its own random stream; init() reads the id range "<low> <high>" given
 -- after `--` on the wrk command line, and the bearer token from BENCH_TOKEN
--- (every request is authenticated); done() prints one JSON line for run.py.
+-- (every request is authenticated); done() prints one JSON line for bench/load.py.
 local M = {}
 
 local counter = 0

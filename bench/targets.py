@@ -1,0 +1,162 @@
+"""What each figure must reach, and every target of a run as a pass/fail check.
+
+Throughput is a ratio to the ceiling's req/s (higher is better); latency tails
+and scaling are ratios where lower is better. The report and the chart read
+their targets from here, so a table, a chart and the checks cannot disagree.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from bench.settings import big_label
+
+# Targets (ratios to the ceiling), from the performance issue.
+THROUGHPUT_TARGETS = {
+    "get_one": {"sqlite": 0.60, "postgresql": 0.45},
+    "patch_santa": {"sqlite": 0.40, "postgresql": 0.35},
+    "get_page": {"sqlite": 0.20, "postgresql": 0.20},
+}
+TAIL_MAX = 5.0  # p99 <= 5 x p50
+SCALING_MAX = 1.5  # 1M rows <= 1.5 x 1k rows; last page <= 1.5 x first page
+# A rare search's first page <= 3 x the unfiltered first page at 1M gifts
+# (PostgreSQL, its trigram index: it reads the matches, then sorts them; a
+# scan of the table is about 100 x).
+SEARCH_MAX = 3.0
+BOTH = {"sqlite": SCALING_MAX, "postgresql": SCALING_MAX}
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """A scaling figure of results["scaling"][dialect][section][key]."""
+
+    section: str
+    key: str
+    check: str  # the check's name after the dialect; {big} = 1M
+    label: str  # its name on the chart
+    targets: dict[str, float]  # the most it may be, per dialect; absent: none
+
+
+SCALING_RATIOS = (
+    Ratio(
+        "migration",
+        "upgrade_ratio",
+        "migration 0002 upgrade {big}/1k",
+        "0002 up, {big}/1k",
+        BOTH,
+    ),
+    # SQLite rebuilds the table to drop a column: it grows with the rows.
+    Ratio(
+        "migration",
+        "downgrade_ratio",
+        "migration 0002 downgrade {big}/1k",
+        "0002 down, {big}/1k",
+        {"postgresql": SCALING_MAX},
+    ),
+    Ratio(
+        "listing",
+        "recent_last_over_first",
+        "last/first listing page (recent)",
+        "last page/first, newest",
+        BOTH,
+    ),
+    Ratio(
+        "listing",
+        "price_asc_last_over_first",
+        "last/first listing page (price_asc)",
+        "last page/first, by price",
+        BOTH,
+    ),
+    Ratio(
+        "listing",
+        "list_first_over_unfiltered_first",
+        "first page by a list / unfiltered first",
+        "a list's first page/first",
+        BOTH,
+    ),
+    Ratio(
+        "listing",
+        "list_last_over_unfiltered_first",
+        "last page by a list / unfiltered first",
+        "a list's last page/first",
+        BOTH,
+    ),
+    # SQLite has no trigram index: it scans.
+    Ratio(
+        "listing",
+        "search_first_over_unfiltered_first",
+        "first page of a rare search / unfiltered first",
+        'search "1234"/first',
+        {"postgresql": SEARCH_MAX},
+    ),
+    Ratio(
+        "listing",
+        "search_common_word_first_over_unfiltered_first",
+        "first page of a search with a word in every name / unfiltered first",
+        'search "gift 1234"/first',
+        {},
+    ),
+)
+
+
+def throughput_target(key: str, dialect: str) -> float | None:
+    return THROUGHPUT_TARGETS.get(key, {}).get(dialect)
+
+
+def ratio_value(scaling: dict[str, Any], ratio: Ratio) -> float | None:
+    """The figure in one database's scaling results (None if not measured)."""
+    return scaling.get(ratio.section, {}).get(ratio.key)
+
+
+def add_ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """Throughput ratios to the ceiling, and every target as a pass/fail line."""
+    checks: list[dict[str, Any]] = []
+    for dialect, service in results["databases"].items():
+        if "endpoints" not in service:
+            continue
+        ceiling_rps = service["ceiling"]["rps"]
+        ceiling_cpu = service["ceiling"]["cpu_ms_per_request"]["server"]
+        for key, endpoint in service["endpoints"].items():
+            endpoint["ratio_to_ceiling"] = round(endpoint["rps"] / ceiling_rps, 3)
+            cpu = endpoint["cpu_ms_per_request"]
+            endpoint["cpu_ratio_to_ceiling"] = round(
+                ceiling_cpu / max(cpu["server"] + cpu["db"], 1e-9), 3
+            )
+            target = throughput_target(key, dialect)
+            endpoint["target_ratio"] = target
+            name = f"{dialect} {endpoint['title']}"
+            if target is not None:
+                checks.append(
+                    check(
+                        f"{name} x ceiling", endpoint["ratio_to_ceiling"], ">=", target
+                    )
+                )
+            checks.append(
+                check(f"{name} p99/p50", endpoint["p99_over_p50"], "<=", TAIL_MAX)
+            )
+            errors = endpoint["non_2xx"] + endpoint["socket_errors"]
+            checks.append(check(f"{name} non-2xx", errors, "<=", 0))
+    big = big_label(results["settings"]["scale_rows"][-1])
+    for dialect, scaling in results["scaling"].items():
+        for ratio in SCALING_RATIOS:
+            target = ratio.targets.get(dialect)
+            if target is not None:
+                name = f"{dialect} {ratio.check.format(big=big)}"
+                value = ratio_value(scaling, ratio)
+                checks.append(check(name, value, "<=", target))
+    return checks
+
+
+def check(name: str, value: float | None, op: str, target: float) -> dict[str, Any]:
+    """One target as the results hold it; a figure not measured misses."""
+    if value is None:
+        ok = False
+    else:
+        ok = value >= target if op == ">=" else value <= target
+    return {"check": name, "value": value, "target": f"{op} {target}", "ok": ok}
+
+
+def invalid_run(checks: list[dict[str, Any]]) -> bool:
+    """A run with any non-2xx answer or socket error measured the wrong thing."""
+    return any(c["check"].endswith("non-2xx") and not c["ok"] for c in checks)
