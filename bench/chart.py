@@ -1,121 +1,273 @@
-"""The chart: latest.png, drawn from a run's results."""
+"""The chart (latest.png): one picture of a run's results that explains itself.
+
+Top left, throughput of each endpoint as a ratio to the ceiling (higher is
+better); top right, its latency tail p99/p50 (lower is better); below, the
+scaling ratios of the big table (lower is better). Every target is drawn as a
+red dashed line, every missed one is marked with a red cross; the title names
+the commit and the date the run measured.
+"""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 from bench.settings import big_label
-from bench.targets import SCALING_MAX
+from bench.targets import SCALING_RATIOS, TAIL_MAX, ratio_value
+
+COLOURS = {"sqlite": "#4C72B0", "postgresql": "#55A868"}
+NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
+TARGET = "#C44E52"
 
 
-def chart(results: dict, path: Path) -> str | None:
+def chart(results: dict[str, Any], path: Path) -> str | None:
+    """Draw ``results`` into ``path`` (PNG); a reason instead if it cannot."""
     try:
         import matplotlib
     except ImportError:
         return "matplotlib is not installed: no chart (pip install matplotlib)"
     matplotlib.use("Agg")
+    draw(results, path)
+    return None
+
+
+def draw(results: dict[str, Any], path: Path) -> list[str]:
+    """The chart into ``path``; the misses it marked, named as the checks are."""
     import matplotlib.pyplot as plt
-    import matplotlib.ticker
 
     services = {d: s for d, s in results["databases"].items() if "endpoints" in s}
-    colours = {"sqlite": "#4C72B0", "postgresql": "#55A868"}
-    names = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
-    figure, (left, right) = plt.subplots(
-        1, 2, figsize=(12, 4.8), gridspec_kw={"width_ratios": [3, 2]}
+    figure = plt.figure(figsize=(15, 10.5))
+    grid = figure.add_gridspec(2, 2, width_ratios=(3, 2), height_ratios=(1, 1.1))
+    try:
+        marked = _throughput(figure.add_subplot(grid[0, 0]), services)
+        marked += _tails(figure.add_subplot(grid[0, 1]), services)
+        marked += _scaling(figure.add_subplot(grid[1, :]), results)
+        figure.suptitle(title(results), fontsize=11)
+        figure.tight_layout(rect=(0, 0, 1, 0.96))
+        figure.savefig(path, dpi=100)
+    finally:
+        plt.close(figure)
+    return marked
+
+
+def title(results: dict[str, Any]) -> str:
+    """Commit and date first; then the machine and the load."""
+    code, m, s = results["code"], results["machine"], results["settings"]
+    local = " with local changes" if code["uncommitted_changes"] else ""
+    when = results["generated_at"].replace("T", " ")[:16]
+    lines = [
+        f"Gifts API bench — commit {code['commit']}{local}, {when} UTC",
+        f"{m['nproc']} cores ({m['cpu']}), gunicorn {m.get('setup', m['workers'])};"
+        f" wrk -t{s['threads']} -c{s['connections']} on the same cores,"
+        f" {s['duration_s']} s a case",
+    ]
+    if s.get("quick"):
+        lines.append(
+            "QUICK RUN (BENCH_QUICK=1): proves the bench works, measures nothing"
+        )
+    return "\n".join(lines)
+
+
+def _group_x(position: int, index: int, count: int, width: float) -> float:
+    return position + (index - (count - 1) / 2) * width
+
+
+def _value(axes: Any, x: float, y: float, text: str) -> None:
+    """A bar's figure just over it, legible across a target line."""
+    axes.annotate(
+        text,
+        (x, y),
+        xytext=(0, 2),
+        textcoords="offset points",
+        ha="center",
+        va="bottom",
+        fontsize=7,
+        bbox={"facecolor": "white", "edgecolor": "none", "pad": 0.4, "alpha": 0.85},
+        zorder=4,
     )
-    width = 0.8 / max(len(services), 1)
+
+
+def _target(
+    axes: Any, x: float, width: float, target: float, first: bool, bound: str
+) -> None:
+    axes.hlines(
+        target,
+        x - width / 2,
+        x + width / 2,
+        colors=TARGET,
+        linestyles="--",
+        linewidth=2,
+        label=f"target: {bound}" if first else None,
+    )
+
+
+def _miss(axes: Any, x: float, y: float, first: bool) -> None:
+    """A red cross over a bar that missed its target, clear of its figure."""
+    from matplotlib.transforms import offset_copy
+
+    axes.plot(
+        x,
+        y,
+        transform=offset_copy(axes.transData, axes.figure, y=20, units="points"),
+        marker="X",
+        color=TARGET,
+        markersize=11,
+        linestyle="none",
+        label="missed target" if first else None,
+        zorder=5,
+    )
+
+
+class _Once:
+    """True the first time each legend entry is drawn, False after."""
+
+    def __init__(self) -> None:
+        self.seen: set[str] = set()
+
+    def __call__(self, name: str) -> bool:
+        first = name not in self.seen
+        self.seen.add(name)
+        return first
+
+
+def _throughput(axes: Any, services: dict[str, Any]) -> list[str]:
+    once, width, marked = _Once(), 0.8 / max(len(services), 1), []
+    titles: dict[str, str] = {}
+    top = 1.0
     for index, (dialect, service) in enumerate(services.items()):
-        for position, endpoint in enumerate(service["endpoints"].values()):
-            x = position + (index - (len(services) - 1) / 2) * width
-            left.bar(
+        for position, (key, endpoint) in enumerate(service["endpoints"].items()):
+            titles.setdefault(key, endpoint["title"])
+            x = _group_x(position, index, len(services), width)
+            ratio, target = endpoint["ratio_to_ceiling"], endpoint["target_ratio"]
+            top = max(top, ratio, endpoint["cpu_ratio_to_ceiling"])
+            axes.bar(
                 x,
-                endpoint["ratio_to_ceiling"],
+                ratio,
                 width * 0.95,
-                color=colours[dialect],
-                label=names[dialect] if position == 0 else None,
+                color=COLOURS[dialect],
+                label=NAMES[dialect] if once(dialect) else None,
             )
-            left.plot(
+            _value(axes, x, ratio, f"{ratio:.2f}")
+            axes.plot(
                 x,
                 endpoint["cpu_ratio_to_ceiling"],
                 marker="D",
                 color="black",
                 markersize=4,
                 linestyle="none",
-                label="CPU-time ratio" if (index, position) == (0, 0) else None,
+                label="CPU-time ratio (ceiling's CPU/request ÷ this one's)"
+                if once("cpu")
+                else None,
             )
-            left.text(
-                x,
-                endpoint["ratio_to_ceiling"] + 0.01,
-                f"{endpoint['ratio_to_ceiling']:.2f}",
-                ha="center",
-                va="bottom",
-                fontsize=7,
-            )
-            if endpoint["target_ratio"] is not None:
-                left.hlines(
-                    endpoint["target_ratio"],
-                    x - width / 2,
-                    x + width / 2,
-                    colors="#C44E52",
-                    linestyles="--",
-                    linewidth=2,
-                    label="target" if (index, position) == (0, 0) else None,
-                )
-    titles = [e["title"] for e in next(iter(services.values()))["endpoints"].values()]
-    left.set_xticks(range(len(titles)))
-    left.set_xticklabels(titles, rotation=15, fontsize=8)
-    left.set_ylabel("throughput / ceiling (fixed-JSON Flask app)")
+            if target is not None:
+                _target(axes, x, width, target, once("target"), "at least")
+                if ratio < target:
+                    _miss(axes, x, max(ratio, target), once("miss"))
+                    marked.append(f"{dialect} {endpoint['title']} x ceiling")
+    axes.set_xticks(range(len(titles)))
+    axes.set_xticklabels(list(titles.values()), rotation=15, fontsize=8)
+    axes.set_xlabel("endpoint")
+    axes.set_ylabel("req/s ÷ ceiling's req/s  (higher is better ↑)")
     ceilings = ", ".join(
-        f"{names[d]} run {x['ceiling']['rps']:.0f}" for d, x in services.items()
+        f"{NAMES[d]} run {x['ceiling']['rps']:.0f} req/s" for d, x in services.items()
     )
-    left.set_title(f"req/s ÷ ceiling req/s ({ceilings})", fontsize=10)  # noqa: E501
-    left.set_ylim(0, 1.05)
-    left.legend(fontsize=8)
-
-    labels, values, bar_colours = [], [], []
-    for dialect, scaling in results["scaling"].items():
-        short = "PG" if dialect == "postgresql" else "SQLite"
-        for label, value in (
-            ("0002 up", scaling["migration"]["upgrade_ratio"]),
-            (
-                "0002 down" + (" (no target)" if dialect == "sqlite" else ""),
-                scaling["migration"]["downgrade_ratio"],
-            ),
-            ("last page recent", scaling["listing"]["recent_last_over_first"]),
-            ("last page price", scaling["listing"]["price_asc_last_over_first"]),
-            ("by list first", scaling["listing"]["list_first_over_unfiltered_first"]),
-            ("by list last", scaling["listing"]["list_last_over_unfiltered_first"]),
-            (
-                "search" + (" (no target)" if dialect == "sqlite" else " (≤ 3)"),
-                scaling["listing"]["search_first_over_unfiltered_first"],
-            ),
-        ):
-            labels.append(f"{short} {label}")
-            values.append(value)
-            bar_colours.append(colours[dialect])
-    right.bar(range(len(values)), values, color=bar_colours)
-    for x, value in enumerate(values):
-        right.text(x, value, f"{value:g}", ha="center", va="bottom", fontsize=7)
-    right.axhline(SCALING_MAX, color="#C44E52", linestyle="--", label="target ≤ 1.5")
-    right.set_yscale("log")
-    right.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
-    right.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
-    right.set_xticks(range(len(values)))
-    right.set_xticklabels(labels, rotation=45, ha="right", fontsize=7)
-    big = big_label(results["settings"]["scale_rows"][-1])
-    right.set_title(
-        f"{big} rows over 1k (migration 0002), last page over first", fontsize=10
-    )
-    right.legend(fontsize=8)
-    m = results["machine"]
-    figure.suptitle(
-        f"Gifts API bench — {m['nproc']} cores {m['cpu']}, {m['workers']} workers,"
-        f" wrk -t{results['settings']['threads']}"
-        f" -c{results['settings']['connections']}"
-        " on the same cores",
+    axes.set_title(
+        "Throughput against the ceiling, a fixed-JSON Flask app (1.0)"
+        + (f"\nceiling: {ceilings}" if ceilings else ": not measured"),
         fontsize=10,
     )
-    figure.tight_layout()
-    figure.savefig(path, dpi=110)
-    plt.close(figure)
-    return None
+    axes.set_ylim(0, top * 1.15)
+    axes.legend(fontsize=8, loc="upper right")
+    return marked
+
+
+def _tails(axes: Any, services: dict[str, Any]) -> list[str]:
+    once, width, marked = _Once(), 0.8 / max(len(services), 1), []
+    titles: dict[str, str] = {}
+    top = TAIL_MAX
+    for index, (dialect, service) in enumerate(services.items()):
+        for position, (key, endpoint) in enumerate(service["endpoints"].items()):
+            titles.setdefault(key, endpoint["title"])
+            x = _group_x(position, index, len(services), width)
+            tail = endpoint["p99_over_p50"]
+            top = max(top, tail)
+            axes.bar(
+                x,
+                tail,
+                width * 0.95,
+                color=COLOURS[dialect],
+                label=NAMES[dialect] if once(dialect) else None,
+            )
+            _value(axes, x, tail, f"{tail:.1f}")
+            if tail > TAIL_MAX:
+                _miss(axes, x, tail, once("miss"))
+                marked.append(f"{dialect} {endpoint['title']} p99/p50")
+    axes.axhline(
+        TAIL_MAX, color=TARGET, linestyle="--", label=f"target: at most {TAIL_MAX:g}"
+    )
+    axes.set_xticks(range(len(titles)))
+    axes.set_xticklabels(list(titles.values()), rotation=35, ha="right", fontsize=7)
+    axes.set_xlabel("endpoint")
+    axes.set_ylabel("p99 ÷ p50 latency  (lower is better ↓)")
+    axes.set_title("Latency tail: 99th percentile over the median", fontsize=10)
+    axes.set_ylim(0, top * 1.3)
+    axes.legend(fontsize=8, loc="best")
+    return marked
+
+
+def _scaling(axes: Any, results: dict[str, Any]) -> list[str]:
+    import matplotlib.ticker
+    from matplotlib.patches import Patch
+
+    scaling = results["scaling"]
+    big = big_label(results["settings"]["scale_rows"][-1])
+    once, width, marked = _Once(), 0.8 / max(len(scaling), 1), []
+    for index, (dialect, figures) in enumerate(scaling.items()):
+        for position, ratio in enumerate(SCALING_RATIOS):
+            value = ratio_value(figures, ratio)
+            if value is None:
+                continue
+            x = _group_x(position, index, len(scaling), width)
+            target = ratio.targets.get(dialect)
+            axes.bar(
+                x,
+                value,
+                width * 0.95,
+                color=COLOURS[dialect],
+                alpha=1.0 if target is not None else 0.45,
+                hatch=None if target is not None else "//",
+                label=NAMES[dialect] if once(dialect) else None,
+            )
+            _value(axes, x, value, f"{value:g}")
+            if target is None:
+                once("none")
+                continue
+            _target(axes, x, width, target, once("target"), "at most")
+            if value > target:
+                _miss(axes, x, value, once("miss"))
+                marked.append(f"{dialect} {ratio.check.format(big=big)}")
+    axes.set_yscale("log")
+    axes.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    axes.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    axes.set_xticks(range(len(SCALING_RATIOS)))
+    axes.set_xticklabels(
+        [r.label.format(big=big) for r in SCALING_RATIOS], rotation=10, fontsize=8
+    )
+    axes.set_xlabel(
+        f"figure at {big} gifts: migration 0002 at {big} rows over 1k rows; "
+        "a page of 50 over the unfiltered (or its own) first page"
+    )
+    axes.set_ylabel("time ÷ baseline time, log scale  (lower is better ↓)")
+    axes.set_title(
+        f"Scaling: the same work on a {big}-gift table (1 = as fast as the baseline)",
+        fontsize=10,
+    )
+    low, high = axes.get_ylim()
+    axes.set_ylim(min(low, 0.5), high * 3)
+    handles, _ = axes.get_legend_handles_labels()
+    if "none" in once.seen:
+        handles.append(
+            Patch(facecolor="white", edgecolor="grey", hatch="//", label="no target")
+        )
+    axes.legend(handles=handles, fontsize=8, loc="upper left")
+    return marked
