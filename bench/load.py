@@ -23,34 +23,24 @@ from bench import settings
 from bench.serving import Gunicorn
 from bench.settings import ROOT, WRK_SCRIPTS, log
 
-APT_SECONDS = 300  # apt-get update, then install: each bounded
+INSTALL_SECONDS = 600  # scripts/system-packages waits up to 5 min for apt's lock
 
 
 def ensure_wrk() -> str:
-    """wrk from Debian's packages: installed here if missing and we are root."""
+    """wrk on PATH: if it is missing, scripts/system-packages (as `make bench`
+    calls it) installs it, or says in one line what to run."""
     found = shutil.which("wrk")
     if found:
         return found
-    if os.geteuid() == 0 and shutil.which("apt-get"):
-        log("wrk is missing: apt-get install -y wrk")
-        install = ["apt-get", "install", "-y", "-q", "wrk"]
-        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
-        for attempt in ([], ["apt-get", "update", "-q"]):
-            try:
-                if attempt:
-                    subprocess.run(attempt, capture_output=True, timeout=APT_SECONDS)
-                subprocess.run(
-                    install, capture_output=True, env=env, timeout=APT_SECONDS
-                )
-            except subprocess.TimeoutExpired:
-                break
-            found = shutil.which("wrk")
-            if found:
-                return found
-    sys.exit(
-        "bench: `wrk` is needed (Debian package `wrk`): "
-        "sudo apt-get install -y wrk, then run again."
-    )
+    script = [str(ROOT / "scripts" / "system-packages"), "bench"]
+    try:
+        subprocess.run(script, stdin=subprocess.DEVNULL, timeout=INSTALL_SECONDS)
+    except subprocess.TimeoutExpired:
+        log(f"scripts/system-packages bench: no answer in {INSTALL_SECONDS} s")
+    found = shutil.which("wrk")
+    if found:
+        return found
+    sys.exit("bench: `wrk` is missing (the line above says what to run)")
 
 
 def wrk_version(wrk: str) -> str:

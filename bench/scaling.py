@@ -22,7 +22,7 @@ from flask_migrate import downgrade, upgrade
 from app import create_app
 from app.access import accounts
 from app.extensions import db
-from app.gifts.store import encode_cursor
+from app.gifts.cursors import encode_cursor
 from app.models import Gift
 from bench import settings
 from bench.databases import flask_cli
