@@ -81,12 +81,14 @@ class Section:
 
 
 SECTIONS: tuple[Section, ...] = (
+    Section("people", Person.__table__, PersonRecordSchema),
     Section(
         "members",
         Member.__table__,
         MemberRecordSchema,
         secret_columns=("password_hash",),
-        unique=("name", "email_key"),
+        unique=("name", "email_key", "person_id"),
+        references=(("person_id", "people"),),
     ),
     Section(
         "access_tokens",
@@ -96,14 +98,18 @@ SECTIONS: tuple[Section, ...] = (
         unique=("token_hash",),
         references=(("member_id", "members"),),
     ),
-    Section("people", Person.__table__, PersonRecordSchema),
     Section(
         "lists",
         GiftList.__table__,
         ListRecordSchema,
         references=(("person_id", "people"),),
     ),
-    Section("gifts", Gift.__table__, GiftRecordSchema),
+    Section(
+        "gifts",
+        Gift.__table__,
+        GiftRecordSchema,
+        references=(("created_by", "members"), ("claimed_by", "members")),
+    ),
     Section(
         "gift_recipients",
         gift_recipients,

@@ -136,7 +136,7 @@ def test_sqlite_to_file_to_another_database_gives_the_same_file(
 
     assert result.exit_code == 0, result.output
     assert (
-        "imported 2 members, 0 access_tokens, 2 people, 2 lists, 3 gifts, "
+        "imported 2 people, 2 members, 0 access_tokens, 2 lists, 3 gifts, "
         "2 gift_recipients, 2 gift_lists"
     ) in result.output
     assert _export(target, tmp_path / "second.json") == first
@@ -330,7 +330,7 @@ def test_import_needs_an_empty_migrated_database(
     again = _flask(source, "gifts", "import", str(tmp_path / "backup.json"))
     assert again.exit_code == 1
     assert (
-        "the database already holds members, access_tokens, people, lists, gifts, "
+        "the database already holds people, members, access_tokens, lists, gifts, "
         "gift_recipients, gift_lists:"
     ) in again.output
     assert _count(source, "gifts") == 3

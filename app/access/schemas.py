@@ -57,6 +57,8 @@ class MemberRecordSchema(ma.Schema):
     password_hash = fields.String(allow_none=True, validate=validate.Length(1, 255))
     disabled = StrictBoolean(required=True)
     created_at = fields.AwareDateTime(required=True)
+    # Absent from backups written before members were people.
+    person_id = record_id(required=False, allow_none=True, load_default=None)
 
     class Meta:
         unknown = ma.RAISE

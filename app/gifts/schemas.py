@@ -135,6 +135,12 @@ class GiftRecordSchema(GiftCreateSchema):
     version = record_id()
     created_at = fields.AwareDateTime(required=True)
     updated_at = fields.AwareDateTime(required=True)
+    # Absent from backups written before surprises: no creator, no claim.
+    created_by = record_id(required=False, allow_none=True, load_default=None)
+    claimed_by = record_id(required=False, allow_none=True, load_default=None)
+    wish_withdrawn = StrictBoolean(load_default=False)
+    wish_version = record_id(required=False, load_default=1)
+    wish_updated_at = fields.AwareDateTime(allow_none=True, load_default=None)
 
     class Meta(GiftCreateSchema.Meta):
         exclude = ("recipient_ids", "list_ids")

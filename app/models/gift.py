@@ -28,6 +28,8 @@ class Gift(db.Model):  # type: ignore[name-defined,misc]
         sa.Index("ix_gifts_from_santa_id", "from_santa", "id"),
         sa.Index("ix_gifts_price_id", "price", "id"),
         sa.Index("ix_gifts_name_id", "name", "id"),
+        # `sort=recent`: ids are random, so newest first is by creation time.
+        sa.Index("ix_gifts_created_at_id", "created_at", "id"),
         # `search` (name ILIKE '%…%') reads this trigram index on PostgreSQL
         # (migration 0006); SQLite has none and scans.
         only_on(
@@ -63,6 +65,21 @@ class Gift(db.Model):  # type: ignore[name-defined,misc]
     from_santa: Mapped[bool] = mapped_column(
         sa.Boolean, default=False, server_default=sa.false()
     )
+    # The member who made it (null: made before members existed, by the CLI
+    # or by an import) and the member who is getting it (null: nobody yet).
+    created_by: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("members.id", ondelete="SET NULL")
+    )
+    claimed_by: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("members.id", ondelete="SET NULL")
+    )
+    # Its wisher deleted it after someone planned it: gone for them only.
+    wish_withdrawn: Mapped[bool] = mapped_column(
+        sa.Boolean, default=False, server_default=sa.false()
+    )
+    # The wish view's ETag state: moved only by changes its wisher can see.
+    wish_version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
+    wish_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # Bumped by every change; the ETag is built from it.
     version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

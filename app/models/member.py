@@ -23,6 +23,10 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
     """Someone of the family who uses the service: a parent or a child."""
 
     __tablename__ = "members"
+    __table_args__ = (
+        # A person is at most one member.
+        sa.Index("uq_members_person_id", "person_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(MAX_MEMBER_NAME), unique=True)
@@ -36,6 +40,9 @@ class Member(db.Model):  # type: ignore[name-defined,misc]
         sa.Boolean, default=False, server_default=sa.false()
     )
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
+    # The person of the family this member is (null: none). A linked person
+    # cannot be deleted.
+    person_id: Mapped[int | None] = mapped_column(sa.ForeignKey("people.id"))
 
 
 class AccessToken(db.Model):  # type: ignore[name-defined,misc]
