@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from app import revisions, sqlite_writers
+from app import ids, revisions, sqlite_writers
 from app.errors import problem
 
 log = logging.getLogger(__name__)
@@ -190,6 +190,10 @@ def init_app(app: Flask) -> None:
     ):
         app.register_error_handler(error, _database_error)
     app.register_error_handler(sa.exc.ProgrammingError, _programming_error)
+    app.register_error_handler(
+        ids.IdsExhausted,
+        lambda _: unavailable("No free id was found for the new record; try again."),
+    )
 
 
 def bind_options(url: str, extra: Mapping[str, Any]) -> dict[str, Any]:

@@ -21,9 +21,12 @@ TAG = re.compile(r"([1-9][0-9]{0,9})-([1-9][0-9]{0,9})-([0-9]{1,18})", re.ASCII)
 
 
 def etag(gift: Mapping[str, Any]) -> str:
-    """The gift's strong validator (without quotes)."""
+    """The gift's strong validator (without quotes). A wish view (its own
+    version and time) ends in ``-w``: it never equals a tag of the gift in
+    full, and ``states`` reads no state from it."""
     stamp = (gift["updated_at"] - EPOCH) // MICROSECOND
-    return f"{gift['id']}-{gift['version']}-{stamp}"
+    wish = "-w" if gift.get("wish_view") else ""
+    return f"{gift['id']}-{gift['version']}-{stamp}{wish}"
 
 
 def states(gift_id: int, tags: Iterable[str]) -> list[tuple[int, dt.datetime]]:

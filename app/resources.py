@@ -19,6 +19,7 @@ from app.errors import problem, problem_responses
 from app.json import ExactJSONParser
 from app.keyset import BadCursor
 from app.transactions import NotFound, PreconditionFailed, UnknownIds
+from app.visibility import PARENT, Viewer
 
 # The errors any view may answer, and those of a view that reads a JSON body.
 SERVER_ERRORS = problem_responses(500, 503)
@@ -83,3 +84,10 @@ def page(listing: Listing, args: dict[str, Any], asker: Any) -> dict[str, Any]:
     except BadCursor:
         abort(422, errors={"cursor": ["Not a cursor of this listing."]})
     return {"items": items, "has_more": has_more, "next_cursor": next_cursor}
+
+
+def parents_only(asker: Viewer, action: str) -> None:
+    """What a child may not do, whatever the row (403, decided before any
+    lookup): delete a person or a list."""
+    if asker.role != PARENT:
+        abort(403, message=f"Only a parent may {action}.")

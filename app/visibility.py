@@ -1,25 +1,145 @@
-"""Who may see what: the one WHERE clause every query of gifts takes.
+"""What a member may know of: the one place the surprise rules are written.
 
-A gift a member may not see does not exist for them: pages, cursors, counts
-(a person's or a list's gift count included) and 404s all follow from this
-clause, so a store passes it into every statement that reads gifts and a view
-never filters afterwards.
+Every query of gifts (one gift, pages, cursors, counts of people and lists,
+the summary, bulk changes, writes and their ETag checks) carries
+``visible_to(viewer)``, and every query of lists ``lists_visible_to(viewer)``,
+so that everything follows by construction (API.md "Surprises"):
+
+- a gift is hidden from a child when it is from Santa and not the child's
+  wish; from a member linked to a person when that person is among its
+  recipients, it is not the member's wish (or the member withdrew it) and it
+  is not yet received;
+- a member's wish (a gift they created for their own person) is shown to them
+  through the wish view (``wish_view``): planning fields read as untouched;
+- a list of a member's person that is not a wishlist is a planning list for
+  them, hidden like a hidden gift.
+
+A member with no person sees what every member saw before surprises: the
+expressions reduce to the Santa rule alone. Gifts from before surprises have
+no creator (NULL): ``created_by IS NOT DISTINCT FROM :me`` is false for them,
+never NULL, so no NOT(...) around it hides them.
 """
 
 from __future__ import annotations
 
+from typing import Any, NamedTuple
+
 import sqlalchemy as sa
 
-from app.models import Gift
-
-PARENT = "parent"
+from app.models import Gift, GiftList, gift_recipients
 
 gifts = Gift.__table__
+lists = GiftList.__table__
+
+PARENT = "parent"
+# The fields a planner sets and a wisher never sees change (API.md "A
+# member's wishes"), with what the wish view shows instead.
+PLANNING_FIELDS: dict[str, Any] = {
+    "status": "idea",
+    "purchase_date": None,
+    "notes": None,
+    "sale_price": None,
+    "claimed_by": None,
+    "from_santa": False,
+}
+# What a wisher may change on their wish.
+WISH_FIELDS = (
+    "name",
+    "description",
+    "url",
+    "image_url",
+    "source",
+    "price",
+    "quantity",
+    "priority",
+)
 
 
-def visible_to(role: str) -> sa.ColumnElement[bool]:
-    """The gifts a member of ``role`` may know of: for a child, Santa's do not
-    exist."""
-    if role == PARENT:
+class Viewer(NamedTuple):
+    """Who asks, as far as visibility goes: hashable, so statements built for
+    a viewer are cached per viewer."""
+
+    id: int
+    role: str
+    person_id: int | None
+
+    @property
+    def linked(self) -> bool:
+        return self.person_id is not None
+
+
+def viewer_of(member: Any) -> Viewer:
+    """The viewer of a member (anything with id, role and person_id)."""
+    return Viewer(member.id, member.role, member.person_id)
+
+
+# Its own name: the rule sits inside queries that read gift_recipients too
+# (a person's gift count), and must not correlate to their rows.
+_mine = gift_recipients.alias("for_viewer")
+
+
+def for_person(person_id: int) -> sa.ColumnElement[bool]:
+    """The gift's recipients include this person."""
+    return (
+        sa.exists()
+        .where(_mine.c.gift_id == gifts.c.id, _mine.c.person_id == person_id)
+        .correlate_except(_mine)
+    )
+
+
+def _made_by(viewer: Viewer) -> sa.ColumnElement[bool]:
+    """Created by the viewer and not withdrawn: false (not NULL) for a gift
+    with no creator."""
+    return gifts.c.created_by.is_not_distinct_from(
+        viewer.id
+    ) & gifts.c.wish_withdrawn.is_(False)
+
+
+def wish_of(viewer: Viewer) -> sa.ColumnElement[bool]:
+    """The viewer's own wish (not withdrawn)."""
+    if viewer.person_id is None:
+        return sa.false()
+    return _made_by(viewer) & for_person(viewer.person_id)
+
+
+def visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
+    """The gifts the viewer may know of."""
+    if viewer.person_id is None:
+        if viewer.role == PARENT:
+            return sa.true()
+        return gifts.c.from_santa.is_(False)
+    # Not for me, or given, or my own wish.
+    condition = (
+        ~for_person(viewer.person_id)
+        | (gifts.c.status == "received")
+        | _made_by(viewer)
+    )
+    if viewer.role != PARENT:
+        condition &= gifts.c.from_santa.is_(False) | wish_of(viewer)
+    return condition
+
+
+def wish_view(viewer: Viewer) -> sa.ColumnElement[bool]:
+    """The gifts the viewer sees through the wish view: their wishes, until a
+    received one is revealed in full (to an adult; to a child unless it is
+    Santa's)."""
+    if viewer.person_id is None:
+        return sa.false()
+    revealed = gifts.c.status == "received"
+    if viewer.role != PARENT:
+        revealed &= gifts.c.from_santa.is_(False)
+    return ~revealed & wish_of(viewer)
+
+
+def lists_visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
+    """The lists the viewer may know of: all but their planning lists."""
+    if viewer.person_id is None:
         return sa.true()
-    return gifts.c.from_santa.is_(False)
+    return lists.c.person_id.is_distinct_from(viewer.person_id) | (
+        lists.c.kind == "wishlist"
+    )
+
+
+def hidden_list_ids(viewer: Viewer) -> sa.Select[Any]:
+    """The ids of the viewer's planning lists."""
+    return sa.select(lists.c.id).where(~lists_visible_to(viewer))

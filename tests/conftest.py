@@ -6,6 +6,7 @@ set. The schema always comes from running the migrations, never ``create_all``.
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import os
 import uuid
@@ -73,10 +74,10 @@ TABLES = (
     "gift_lists",
     "gifts",
     "lists",
-    "people",
     "sign_in_failures",
     "access_tokens",
     "members",
+    "people",
 )
 
 
@@ -124,6 +125,22 @@ def make_member(app: Flask, name: str, role: str, **fields: Any) -> tuple[int, s
         member = accounts.add_member(name, role, **fields)
         _, token = accounts.create_token(member, label="tests")
         return member.id, token
+
+
+def member_id(app: Flask, name: str) -> int:
+    """The id of the member of this name, read from the database."""
+    with app.app_context():
+        return accounts.find_member(name).id
+
+
+def newest_first_key(gift: dict[str, Any]) -> tuple[dt.datetime, int]:
+    """The key of `sort=recent`, ascending: sort with reverse=True."""
+    return dt.datetime.fromisoformat(gift["created_at"]), gift["id"]
+
+
+def newest_first(gifts: Any) -> list[dict[str, Any]]:
+    """Gifts in the order of `sort=recent`: newest first, then by id."""
+    return sorted(gifts, key=newest_first_key, reverse=True)
 
 
 def client_with_token(app: Flask, token: str | None) -> FlaskClient:

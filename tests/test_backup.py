@@ -143,23 +143,32 @@ def test_sqlite_to_file_to_another_database_gives_the_same_file(
     document = json.loads(first)
     assert (document["format"], document["version"]) == ("gifts-api-backup", 1)
     assert "access_tokens" not in document  # secret: only when asked
-    assert [gift["id"] for gift in document["gifts"]] == [1, 3, 4]
+    gift_ids = {gift["name"]: gift["id"] for gift in document["gifts"]}
+    assert list(gift_ids) != [] and sorted(gift_ids.values()) == [
+        gift["id"] for gift in document["gifts"]
+    ]
+    assert sorted(gift_ids) == ["Kite", "Wooden train set", "Écharpe 🧣"]
     assert [(p["id"], p["name"]) for p in document["people"]] == [
         (1, "Ann"),
         (3, "Bob"),
     ]
-    assert [(g["name"], g["person_id"]) for g in document["lists"]] == [
+    list_ids = {gift_list["name"]: gift_list["id"] for gift_list in document["lists"]}
+    assert sorted((g["name"], g["person_id"]) for g in document["lists"]) == [
         ("Wish", 1),
         ("Xmas", None),
     ]
+    kite, train = gift_ids["Kite"], gift_ids["Wooden train set"]
     assert document["gift_recipients"] == [
-        {"gift_id": 4, "person_id": 1},
-        {"gift_id": 4, "person_id": 3},
+        {"gift_id": kite, "person_id": 1},
+        {"gift_id": kite, "person_id": 3},
     ]
-    assert document["gift_lists"] == [
-        {"gift_id": 1, "list_id": 2},
-        {"gift_id": 4, "list_id": 1},
-    ]
+    assert document["gift_lists"] == sorted(
+        [
+            {"gift_id": train, "list_id": list_ids["Xmas"]},
+            {"gift_id": kite, "list_id": list_ids["Wish"]},
+        ],
+        key=lambda link: (link["gift_id"], link["list_id"]),
+    )
     mum = document["members"][0]
     assert (mum["name"], mum["email"], mum["role"]) == (
         "Mum",
@@ -173,22 +182,28 @@ def test_sqlite_to_file_to_another_database_gives_the_same_file(
     # The API answers the same for moved records, ETags included.
     target_client = _signed_in(target)
     source_client = _signed_in(source)
-    for path in ("gifts/4", "gifts/1", "people/1", "people/3", "lists/1", "lists/2"):
+    paths = [f"gifts/{kite}", f"gifts/{train}", "people/1", "people/3"]
+    paths += [f"lists/{list_id}" for list_id in list_ids.values()]
+    for path in paths:
         before = source_client.get(f"/api/v1/{path}")
         after = target_client.get(f"/api/v1/{path}")
+        assert after.status_code == 200, path
         assert after.get_json() == before.get_json(), path
         assert after.headers["ETag"] == before.headers["ETag"], path
-    gift = target_client.get("/api/v1/gifts/4").get_json()
-    assert (gift["recipient_ids"], gift["list_ids"]) == ([1, 3], [1])
+    gift = target_client.get(f"/api/v1/gifts/{kite}").get_json()
+    assert (gift["recipient_ids"], gift["list_ids"]) == ([1, 3], [list_ids["Wish"]])
     assert gift["updated_at"] != gift["created_at"]
-    # Every id sequence moved past the imported ids (the new member took 3).
+    # Every id sequence moved past the imported ids (the new member took 3);
+    # gifts and lists take random ids, none of them an imported one.
     assert target_client.get("/api/v1/members/me").get_json()["id"] == 3
     new = target_client.post("/api/v1/gifts", json={"name": "New"})
-    assert new.get_json()["id"] == 5
+    assert new.status_code == 201 and new.get_json()["id"] not in gift_ids.values()
     assert (
         target_client.post("/api/v1/people", json={"name": "C"}).get_json()["id"] == 4
     )
-    assert target_client.post("/api/v1/lists", json={"name": "L"}).get_json()["id"] == 3
+    new_list = target_client.post("/api/v1/lists", json={"name": "L"})
+    assert new_list.status_code == 201
+    assert new_list.get_json()["id"] not in list_ids.values()
 
 
 def _edited(raw: bytes, edit: Any) -> bytes:
@@ -315,8 +330,9 @@ def test_the_same_id_twice_is_refused(
     source: Flask, target: Flask, tmp_path: Path
 ) -> None:
     raw = _export(source, tmp_path / "backup.json")
+    first_id = json.loads(raw)["gifts"][0]["id"]
     path = tmp_path / "twice.json"
-    path.write_bytes(_damaged(raw, {(1, "id"): "1"}))
+    path.write_bytes(_damaged(raw, {(1, "id"): str(first_id)}))
     result = _flask(target, "gifts", "import", str(path))
     assert result.exit_code == 1
     assert "gifts: The same id appears twice." in result.output
@@ -345,10 +361,10 @@ def test_export_to_stdout(source: Flask) -> None:
     result = _flask(source, "gifts", "export", "-")
     assert result.exit_code == 0
     document = json.loads(result.stdout)
-    assert [gift["name"] for gift in document["gifts"]] == [
+    assert sorted(gift["name"] for gift in document["gifts"]) == [
+        "Kite",
         "Wooden train set",
         "Écharpe 🧣",
-        "Kite",
     ]
 
 
@@ -417,11 +433,11 @@ def test_seed_adds_the_same_sample_gifts_for_the_same_seed(tmp_path: Path) -> No
     two = _migrated(f"sqlite:///{tmp_path / 'two.db'}")
     assert _flask(one, "gifts", "seed", "25").exit_code == 0
     assert _flask(two, "gifts", "seed", "25").exit_code == 0
-    names = [
-        [
+    names = [  # ids are random: the same gifts, in another order
+        sorted(
             g["name"]
             for g in json.loads(_flask(app, "gifts", "export", "-").stdout)["gifts"]
-        ]
+        )
         for app in (one, two)
     ]
     assert names[0] == names[1] and len(names[0]) == 25

@@ -37,8 +37,8 @@ def test_add_prints_the_id_and_list_shows_the_member(app: Flask) -> None:
     assert listed.exit_code == 0
     rows = [line.split("\t") for line in listed.stdout.splitlines()]
     assert rows == [
-        ["id", "name", "role", "email", "password", "disabled"],
-        [added.stdout.strip(), "Mum", "parent", "M@x.org", "no", "no"],
+        ["id", "name", "role", "email", "password", "disabled", "person"],
+        [added.stdout.strip(), "Mum", "parent", "M@x.org", "no", "no", ""],
     ]
 
 
@@ -128,7 +128,7 @@ def test_disable_stops_the_members_tokens(app: Flask) -> None:
     assert client_with_token(app, token).get(GIFTS).status_code == 200
     assert flask(app, "members", "disable", "Kid").exit_code == 0
     assert client_with_token(app, token).get(GIFTS).status_code == 401
-    assert flask(app, "members", "list").stdout.splitlines()[1].endswith("\tyes")
+    assert flask(app, "members", "list").stdout.splitlines()[1].endswith("\tyes\t")
 
 
 def test_passwords_come_from_stdin(app: Flask) -> None:
@@ -143,7 +143,7 @@ def test_passwords_come_from_stdin(app: Flask) -> None:
         input="correct horse\n",
     )
     assert added.exit_code == 0, added.stderr
-    assert "\tyes\tno" in flask(app, "members", "list").stdout
+    assert "\tyes\tno\t" in flask(app, "members", "list").stdout
     short = flask(app, "members", "set-password", "Mum", input="short\n")
     fails_in_one_line(short, "8 to 1024 characters")
     changed = flask(app, "members", "set-password", "Mum", input="battery staple\n")

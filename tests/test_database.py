@@ -21,7 +21,7 @@ from flask_migrate import downgrade, upgrade
 
 from app.config import MIGRATIONS_DIRECTORY, database_url
 from app.extensions import db
-from app.revisions import head_revisions
+from app.revisions import OLDEST_SERVED_REVISION, head_revisions
 from tests.conftest import (
     client_with_token,
     dispose,
@@ -173,7 +173,9 @@ def test_an_api_request_on_a_database_behind_the_code_is_a_503(
     for response in (client.get(f"{GIFTS}/{gift['id']}"), client.get(GIFTS)):
         assert response.status_code == 503
         assert response.headers["Retry-After"]
-        assert "needs 0005 or newer" in response.get_json()["detail"]
+        assert (
+            f"needs {OLDEST_SERVED_REVISION} or newer" in response.get_json()["detail"]
+        )
     assert client.get("/healthz").status_code == 200
     with app.app_context():
         upgrade()
@@ -197,7 +199,7 @@ def test_a_schema_change_between_checks_is_a_503_not_a_500(
     response = client.get(f"{GIFTS}/{gift['id']}")
 
     assert response.status_code == 503
-    assert "needs 0005 or newer" in response.get_json()["detail"]
+    assert f"needs {OLDEST_SERVED_REVISION} or newer" in response.get_json()["detail"]
     dispose(app)
 
 

@@ -9,13 +9,20 @@ from collections.abc import Callable
 from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+
+from app import ids
+from tests.conftest import member_id
 
 GIFTS = "/api/v1/gifts"
 MakeGift = Callable[..., dict[str, Any]]
 
 GIFT_FIELDS = {
     "id",
+    "created_by",
+    "claimed_by",
+    "wish_withdrawn",
     "name",
     "description",
     "notes",
@@ -47,7 +54,7 @@ def problem(status: int, errors: dict[str, Any]) -> dict[str, Any]:
 
 
 def test_post_without_from_santa_creates_a_gift_that_is_not_from_santa(
-    client: FlaskClient,
+    client: FlaskClient, app: Flask
 ) -> None:
     response = client.post(GIFTS, json={"name": "Wooden train set", "price": 49.99})
 
@@ -75,6 +82,9 @@ def test_post_without_from_santa_creates_a_gift_that_is_not_from_santa(
         "updated_at": "",
         "recipient_ids": [],
         "list_ids": [],
+        "created_by": member_id(app, "Mum"),
+        "claimed_by": None,
+        "wish_withdrawn": False,
     }
     assert client.get(response.headers["Location"]).get_json() == gift
 
@@ -296,13 +306,32 @@ def test_delete_twice_answers_204_then_404(
     assert client.get(f"{GIFTS}/{gift['id']}").status_code == 404
 
 
-def test_ids_are_not_reused_after_deleting_the_newest_gift(
-    client: FlaskClient, make_gift: MakeGift
+def test_a_new_gift_whose_random_id_is_taken_tries_another(
+    client: FlaskClient, make_gift: MakeGift, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    gift = make_gift()
-    client.delete(f"{GIFTS}/{gift['id']}")
+    """Ids are random (API.md "Ids tell nothing"): one that is taken is
+    drawn again, and the gift holding it stays as it was."""
+    taken = make_gift(name="Taken")
+    draws = iter([taken["id"], taken["id"], 12345])
+    monkeypatch.setattr(ids, "random_id", lambda: next(draws))
 
-    assert make_gift()["id"] > gift["id"]
+    created = client.post(GIFTS, json={"name": "New", "list_ids": []})
+
+    assert created.status_code == 201
+    assert created.get_json()["id"] == 12345
+    assert client.get(f"{GIFTS}/{taken['id']}").get_json() == taken
+
+
+def test_a_gift_gets_no_id_when_every_draw_is_taken(
+    client: FlaskClient, make_gift: MakeGift, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    taken = make_gift(name="Taken")
+    monkeypatch.setattr(ids, "random_id", lambda: taken["id"])
+
+    response = client.post(GIFTS, json={"name": "New"})
+
+    assert response.status_code == 503 and response.headers["Retry-After"]
+    assert [g["name"] for g in client.get(GIFTS).get_json()["items"]] == ["Taken"]
 
 
 def test_a_client_that_never_heard_of_from_santa_works_unchanged(

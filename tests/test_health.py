@@ -9,6 +9,7 @@ from flask.testing import FlaskClient
 from flask_migrate import downgrade, upgrade
 
 from app.extensions import db
+from app.revisions import OLDEST_SERVED_REVISION
 from tests.conftest import ClientResponse, make_app
 
 
@@ -34,8 +35,8 @@ def test_readyz_is_503_when_the_database_is_behind(empty_database_url: str) -> N
 
     assert response.status_code == 503
     assert response.get_json()["detail"] == (
-        "The database is at ['0001']; this code needs 0005 or newer: "
-        "run `flask db upgrade`."
+        f"The database is at ['0001']; this code needs {OLDEST_SERVED_REVISION} "
+        "or newer: run `flask db upgrade`."
     )
     with app.app_context():
         downgrade(revision="base")

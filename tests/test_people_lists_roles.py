@@ -139,22 +139,32 @@ def test_a_child_cannot_reach_santas_gift_through_its_links(
     one = child_client.patch(f"{GIFTS}/{h['sledge']}", json={"list_ids": []})
     assert one.status_code == 404
 
-    for name, lists in (("kite", [h["wish"]]), ("sledge", [h["wish"], h["xmas"]])):
+    both = sorted([h["wish"], h["xmas"]])
+    for name, lists in (("kite", [h["wish"]]), ("sledge", both)):
         assert client.get(f"{GIFTS}/{h[name]}").get_json()["list_ids"] == lists
 
 
-def test_a_child_manages_people_and_lists(
+def test_a_child_manages_people_and_lists_but_deletes_neither(
     client: FlaskClient, child_client: FlaskClient, household: dict[str, Any]
 ) -> None:
-    """Roles restrict only from_santa: a child may add, change and delete people
-    and lists. Deleting a list takes Santa's gifts off it too, and keeps them."""
+    """A child may add and change people and lists; deleting one is a 403,
+    whatever it holds (a list of Santa's gifts would look empty to it), and
+    changes nothing. A parent's delete takes Santa's gifts off and keeps them."""
     cleo = child_client.post(PEOPLE, json={"name": "Cleo"})
     assert cleo.status_code == 201
     url = cleo.headers["Location"]
     assert child_client.patch(url, json={"relationship": "friend"}).status_code == 200
-    assert child_client.delete(url).status_code == 204
+    refused = child_client.delete(url)
+    assert refused.status_code == 403
+    assert refused.get_json()["detail"] == "Only a parent may delete a person."
+    assert client.get(url).status_code == 200
+    xmas = f"{LISTS}/{household['xmas']}"
+    assert child_client.get(xmas).get_json()["gift_count"] == 1  # not the sledge
+    assert child_client.delete(xmas).status_code == 403
+    assert child_client.delete(f"{LISTS}/999").status_code == 403  # before lookup
+    assert client.get(xmas).get_json()["gift_count"] == 2
 
-    assert child_client.delete(f"{LISTS}/{household['xmas']}").status_code == 204
+    assert client.delete(xmas).status_code == 204
     sledge = client.get(f"{GIFTS}/{household['sledge']}").get_json()
     assert sledge["list_ids"] == [household["wish"]]
 

@@ -9,12 +9,16 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from flask import current_app
 from marshmallow import ValidationError, validate
+from sqlalchemy.engine import RowMapping
 
 from app.access.auth import hash_token, token_cache
 from app.access.passwords import MAX_PASSWORD, MIN_PASSWORD, hash_password
 from app.extensions import db
-from app.models import ROLES, AccessToken, Member, utcnow
+from app.keyset import name_page
+from app.models import ROLES, AccessToken, Gift, Member, Person, utcnow
 from app.models.member import MAX_EMAIL, MAX_MEMBER_NAME, MAX_TOKEN_LABEL
+from app.transactions import autocommit, retry_read
+from app.wishes import track_wishes
 
 EMAIL = validate.Email()
 
@@ -68,10 +72,29 @@ def find_login(login: str) -> Member | None:
     return db.session.scalar(sa.select(Member).where(where))
 
 
+def _check_person(person_id: int, member_id: int | None = None) -> None:
+    """The person exists and is no other member."""
+    if db.session.get(Person, person_id) is None:
+        raise AccountError(f"no person with id {person_id}")
+    other = db.session.scalar(
+        sa.select(Member.name).where(
+            Member.person_id == person_id, Member.id != (member_id or 0)
+        )
+    )
+    if other is not None:
+        raise AccountError(f"person {person_id} is already the member {other!r}")
+
+
 def add_member(
-    name: str, role: str, email: str | None = None, password: str | None = None
+    name: str,
+    role: str,
+    email: str | None = None,
+    password: str | None = None,
+    person_id: int | None = None,
 ) -> Member:
     name = check_name(name)
+    if person_id is not None:
+        _check_person(person_id)
     if role not in ROLES:
         raise AccountError(f"a role is one of {', '.join(ROLES)}, not {role!r}")
     if email is not None:
@@ -91,6 +114,7 @@ def add_member(
         password_hash=hash_password(check_password(password)) if password else None,
         disabled=False,
         created_at=utcnow(),
+        person_id=person_id,
     )
     db.session.add(member)
     try:
@@ -98,6 +122,28 @@ def add_member(
     except sa.exc.IntegrityError as error:  # a concurrent add of the same name
         db.session.rollback()
         raise AccountError(f"a member named {name!r} already exists") from error
+    return member
+
+
+def set_person(name: str, person_id: int | None) -> Member:
+    """Link the member to the person they are (None: to no one). What they
+    see changes at once in the database; a worker that read their token
+    within the token cache's seconds sees it after those."""
+    member = find_member(name)
+    if person_id is not None:
+        _check_person(person_id, member.id)
+    connection = db.session.connection()
+    # Their wishes (gifts they made for their person) come or go: the wish
+    # views of what they made move if what they see of them changes.
+    with track_wishes(connection, Gift.__table__.c.created_by == member.id):
+        member.person_id = person_id
+        db.session.flush()
+    try:
+        db.session.commit()
+    except sa.exc.IntegrityError as error:  # a concurrent link of that person
+        db.session.rollback()
+        raise AccountError(f"person {person_id} is already a member") from error
+    token_cache(current_app).clear()
     return member
 
 
@@ -116,6 +162,19 @@ def disable_member(name: str) -> Member:
     db.session.commit()
     token_cache(current_app).clear()
     return member
+
+
+@retry_read
+def member_page(
+    limit: int, cursor: str | None
+) -> tuple[list[RowMapping], bool, str | None]:
+    """A page of the active members (no emails), by name then id."""
+    table = Member.__table__
+    statement = sa.select(
+        table.c.id, table.c.name, table.c.role, table.c.person_id
+    ).where(table.c.disabled.is_(False))
+    with autocommit() as connection:
+        return name_page(connection, statement, table, limit, cursor)
 
 
 def list_members() -> Sequence[Member]:

@@ -35,6 +35,7 @@ LOOKUP = (
         members.c.id,
         members.c.name,
         members.c.role,
+        members.c.person_id,
         tokens.c.id.label("token_id"),
         tokens.c.expires_at,
     )
@@ -53,6 +54,7 @@ class CurrentMember(NamedTuple):
     id: int
     name: str
     role: str
+    person_id: int | None
     token_id: int
     expires_at: dt.datetime | None
 

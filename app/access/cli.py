@@ -13,6 +13,7 @@ from flask.cli import with_appcontext
 
 from app.access import accounts
 from app.extensions import db
+from app.fields import MAX_ID
 from app.models import ROLES, Member
 
 
@@ -76,15 +77,29 @@ tokens = Commands("tokens", help="Bearer tokens of the members.")
 @click.option(
     "--password-stdin", is_flag=True, help="Read a password (first line of stdin)."
 )
+@click.option(
+    "--person",
+    "person_id",
+    type=click.IntRange(1, MAX_ID),
+    default=None,
+    help="The id of the person of the family this member is.",
+)
 @with_appcontext
 @_one_line_errors
-def add_member(name: str, role: str, email: str | None, password_stdin: bool) -> None:
+def add_member(
+    name: str,
+    role: str,
+    email: str | None,
+    password_stdin: bool,
+    person_id: int | None,
+) -> None:
     """Add a member; prints its id."""
     password = _read_password() if password_stdin else None
     if password_stdin and not password:
         raise click.ClickException("no password on standard input")
-    member = accounts.add_member(name, role, email, password)
-    _say(f"Added {member.role} {member.name!r} (id {member.id}).")
+    member = accounts.add_member(name, role, email, password, person_id)
+    person = f", person {member.person_id}" if member.person_id else ""
+    _say(f"Added {member.role} {member.name!r} (id {member.id}{person}).")
     click.echo(member.id)
 
 
@@ -94,12 +109,14 @@ def add_member(name: str, role: str, email: str | None, password_stdin: bool) ->
 def list_members() -> None:
     """List the members, tab-separated."""
     rows = accounts.list_members()
-    click.echo("id\tname\trole\temail\tpassword\tdisabled")
+    click.echo("id\tname\trole\temail\tpassword\tdisabled\tperson")
     for m in rows:
         password = "yes" if m.password_hash else "no"
         disabled = "yes" if m.disabled else "no"
+        person = "" if m.person_id is None else m.person_id
         click.echo(
             f"{m.id}\t{m.name}\t{m.role}\t{m.email or ''}\t{password}\t{disabled}"
+            f"\t{person}"
         )
 
 
@@ -111,6 +128,23 @@ def disable_member(name: str) -> None:
     """Disable a member: none of its tokens works any more."""
     member = accounts.disable_member(name)
     _say(f"Disabled {member.name!r}: its tokens stop working within seconds.")
+
+
+@members.command("set-person")
+@click.argument("name")
+@click.argument("person_id", required=False, type=click.IntRange(1, MAX_ID))
+@click.option("--none", "unlink", is_flag=True, help="Link to no person.")
+@with_appcontext
+@_one_line_errors
+def set_person(name: str, person_id: int | None, unlink: bool) -> None:
+    """Link a member to the person they are (PERSON_ID), or to none (--none)."""
+    if (person_id is None) == (not unlink):
+        raise click.ClickException("give either PERSON_ID or --none")
+    member = accounts.set_person(name, person_id)
+    if member.person_id is None:
+        _say(f"{member.name!r} is no person now.")
+    else:
+        _say(f"{member.name!r} is person {member.person_id} now.")
 
 
 @members.command("set-password")

@@ -7,14 +7,20 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint
+from flask_smorest import Blueprint, abort
 
 from app.access import accounts, throttle
 from app.access.auth import current_member, token_cache, unauthorized
 from app.access.passwords import verify_password
-from app.access.schemas import MemberSchema, SessionSchema, SignInSchema
+from app.access.schemas import (
+    MemberPageSchema,
+    MemberSchema,
+    SessionSchema,
+    SignInSchema,
+)
 from app.errors import problem, problem_response, problem_responses
 from app.json import ExactJSONParser
+from app.keyset import BadCursor, PageArgsSchema
 from app.models import AccessToken, utcnow
 from app.transactions import transaction
 
@@ -91,6 +97,22 @@ class CurrentSession(MethodView):
             )
         # This worker forgets at once; the others within the cache's seconds.
         token_cache(current_app).clear()
+
+
+@blp.route("/members")
+class Members(MethodView):
+    @blp.arguments(PageArgsSchema(), location="query", unknown="raise")
+    @blp.response(200, MemberPageSchema)
+    @blp.doc(responses=problem_responses(422, 500, 503))
+    def get(self, args: dict[str, Any]) -> Any:
+        """The family's active members by name, one page at a time"""
+        try:
+            items, has_more, next_cursor = accounts.member_page(
+                args["limit"], args.get("cursor")
+            )
+        except BadCursor:
+            abort(422, errors={"cursor": ["Not a cursor of this listing."]})
+        return {"items": items, "has_more": has_more, "next_cursor": next_cursor}
 
 
 @blp.route("/members/me")

@@ -29,6 +29,19 @@ class MemberSchema(ma.Schema):
     id = fields.Integer(required=True)
     name = fields.String(required=True)
     role = fields.String(required=True, validate=validate.OneOf(ROLES))
+    person_id = fields.Integer(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The person of the family they are; null: none."},
+    )
+
+
+class MemberPageSchema(ma.Schema):
+    """One page of the active members, by name then id."""
+
+    items = fields.Nested(MemberSchema, many=True)
+    has_more = fields.Boolean()
+    next_cursor = fields.String(allow_none=True)
 
 
 class SessionSchema(ma.Schema):

@@ -10,10 +10,9 @@ import tempfile
 from pathlib import Path
 
 import click
-import sqlalchemy as sa
 from flask.cli import AppGroup
 
-from app import backup
+from app import backup, ids
 from app.database import without_statement_timeout
 from app.gifts.sample import gift_row
 from app.models import Gift
@@ -36,9 +35,8 @@ def seed(count: int, seed: int) -> None:
     rows = [gift_row(rng, now, index) for index in range(1, count + 1)]
     with transaction() as connection:
         without_statement_timeout(connection)  # up to 100 000 gifts at once
-        result = connection.execute(sa.insert(gifts).returning(gifts.c.id), rows)
-        ids = list(result.scalars())
-    click.echo(f"added {count} sample gifts (ids {ids[0]} to {ids[-1]})", err=True)
+        added = ids.insert_many(connection, gifts, rows)
+    click.echo(f"added {added} sample gifts (random ids)", err=True)
 
 
 @cli.command("export")

@@ -4,21 +4,23 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime as dt
 import json
+from collections.abc import Mapping
 from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
-from sqlalchemy.engine import RowMapping
 
 from app import limits
 from app.fields import MAX_ID, MAX_PRICE, STORABLE_TEXT, StrictInteger
 from app.keyset import BadCursor
 
-# sort -> the gift column its key comes from (None: id order only).
+# sort -> the gift column its key comes from (ids are random: newest first
+# is by creation time, then id).
 SORT_KEYS: dict[str, str | None] = {
-    "recent": None,
+    "recent": "created_at",
     "price_asc": "price",
     "price_desc": "price",
     "name": "name",
@@ -36,6 +38,8 @@ def _cursor_schema(sort: str) -> ma.Schema:
             allow_nan=False,
             validate=validate.Range(0, MAX_PRICE),
         )
+    elif column == "created_at":
+        key = fields.AwareDateTime(required=True, format="iso")
     elif column == "name":
         key = fields.String(
             required=True, validate=[validate.Length(max=255), STORABLE_TEXT]
@@ -55,11 +59,13 @@ def _cursor_schema(sort: str) -> ma.Schema:
 SCHEMAS = {sort: _cursor_schema(sort) for sort in SORT_KEYS}
 
 
-def encode_cursor(sort: str, gift: RowMapping) -> str:
+def encode_cursor(sort: str, gift: Mapping[str, Any]) -> str:
     column = SORT_KEYS[sort]
     key = None if column is None else gift[column]
     if isinstance(key, Decimal):
         key = str(key)
+    elif isinstance(key, dt.datetime):
+        key = key.isoformat()
     raw = json.dumps([sort, key, gift["id"]], separators=(",", ":")).encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
@@ -79,4 +85,10 @@ def decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
         )
     except ma.ValidationError as error:
         raise BadCursor() from error
-    return loaded["key"], loaded["id"]
+    key = loaded["key"]
+    if isinstance(key, dt.datetime):
+        try:  # an offset may carry year 1 or 9999 out of range in UTC
+            key = key.astimezone(dt.UTC)
+        except (OverflowError, ValueError) as error:
+            raise BadCursor() from error
+    return key, loaded["id"]

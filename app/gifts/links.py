@@ -7,13 +7,13 @@ which gifts they hold, and lock or touch those gifts as a gift change would.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, RowMapping
+from sqlalchemy.engine import Connection
 
 from app.models import Gift, GiftList, Person, gift_lists, gift_recipients, utcnow
 
@@ -44,9 +44,13 @@ class LinkedIds(sa.types.TypeDecorator[list[int]]):
         return list(value)
 
 
-@lru_cache(maxsize=4)
-def link_columns(dialect: str) -> tuple[sa.ColumnElement[Any], ...]:
-    """``recipient_ids`` and ``list_ids`` as columns of any query of gifts.
+@lru_cache(maxsize=64)
+def link_columns(
+    dialect: str, hidden_from: int | None = None
+) -> tuple[sa.ColumnElement[Any], ...]:
+    """``recipient_ids`` and ``list_ids`` as columns of any query of gifts;
+    with ``hidden_from`` (a person), ``list_ids`` leaves out that person's
+    planning lists (app/visibility.py: hidden from their member).
 
     Each is a correlated subquery on its link table's primary key, so a
     gift, a page of 50 or an INSERT/UPDATE ... RETURNING reads its links in
@@ -55,9 +59,16 @@ def link_columns(dialect: str) -> tuple[sa.ColumnElement[Any], ...]:
     """
     columns = []
     for field, (table, column, _, _) in LINKS.items():
+        hiding = ""
+        if field == "list_ids" and hidden_from is not None:
+            # int(): a person id from the database, never text from a client.
+            hiding = (
+                f" AND {column.name} NOT IN (SELECT id FROM lists"
+                f" WHERE person_id = {int(hidden_from)} AND kind <> 'wishlist')"
+            )
         ids = (
             f"SELECT {column.name} FROM {table.name}"
-            f" WHERE {table.name}.gift_id = gifts.id ORDER BY {column.name}"
+            f" WHERE {table.name}.gift_id = gifts.id{hiding} ORDER BY {column.name}"
         )
         if dialect == "postgresql":
             sql = f"ARRAY({ids})"
@@ -65,14 +76,6 @@ def link_columns(dialect: str) -> tuple[sa.ColumnElement[Any], ...]:
             sql = f"(SELECT group_concat({column.name}) FROM ({ids}))"
         columns.append(sa.literal_column(sql, LinkedIds()).label(field))
     return tuple(columns)
-
-
-def with_links(connection: Connection, ids: Sequence[int]) -> dict[int, RowMapping]:
-    """The gifts of these ids, with their links, by id (after a link change)."""
-    statement = sa.select(gifts, *link_columns(connection.dialect.name)).where(
-        gifts.c.id.in_(ids)
-    )
-    return {row["id"]: row for row in connection.execute(statement).mappings()}
 
 
 def link_ids(changes: dict[str, Any]) -> dict[str, tuple[sa.Table, str, set[int]]]:
@@ -137,15 +140,24 @@ def remove_links(
 
 
 def apply_link_changes(
-    connection: Connection, gift_ids: Sequence[int], changes: dict[str, Any]
+    connection: Connection,
+    gift_ids: Sequence[int],
+    changes: dict[str, Any],
+    hidden_lists: Collection[int] = (),
 ) -> None:
-    """Replace, add or remove the links ``changes`` names (ids checked already)."""
+    """Replace, add or remove the links ``changes`` names (ids checked already).
+    The ``hidden_lists`` (the asker's planning lists) are never touched: a
+    replaced set keeps them, and a removal leaves them."""
     for field in LINKS:
+        hidden = sorted(hidden_lists) if field == "list_ids" else []
         if changes.get(field) is not None:
-            remove_links(connection, field, gift_ids, changes[field], keep=True)
+            kept = [*changes[field], *hidden]
+            remove_links(connection, field, gift_ids, kept, keep=True)
             add_links(connection, field, gift_ids, changes[field])
-        if changes.get(f"remove_{field}"):
-            remove_links(connection, field, gift_ids, changes[f"remove_{field}"])
+        if removed := [
+            i for i in changes.get(f"remove_{field}") or () if i not in hidden
+        ]:
+            remove_links(connection, field, gift_ids, removed)
         if changes.get(f"add_{field}"):
             add_links(connection, field, gift_ids, changes[f"add_{field}"])
 

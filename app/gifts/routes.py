@@ -20,7 +20,7 @@ from app.conditional import (
 )
 from app.errors import problem, problem_response
 from app.fields import MAX_ID
-from app.gifts import store
+from app.gifts import guarded, listing, store
 from app.gifts.schemas import (
     GiftBulkUpdateSchema,
     GiftCreateSchema,
@@ -34,21 +34,38 @@ from app.gifts.schemas import (
 )
 from app.resources import BODY_ERRORS, SERVER_ERRORS, page, resource_blueprint
 from app.transactions import NotFound
-from app.visibility import PARENT
+from app.visibility import PARENT, PLANNING_FIELDS, Viewer, viewer_of
 
 
-def _role() -> str:
-    return current_member().role
+def viewer() -> Viewer:
+    """The member asking, as the visibility rules see them."""
+    return viewer_of(current_member())
 
 
-def _checked_role(fields: dict[str, Any]) -> str:
-    """The asker's role, once it may make this change: a child may not mark a
-    gift from Santa (403, decided before any gift is looked up). Sending
-    false is fine: for a child every gift it can reach is not Santa's."""
-    role = _role()
-    if role != PARENT and fields.get("from_santa") is True:
+def planning_fields_set(fields: dict[str, Any]) -> list[str]:
+    """The planning fields a new gift would start with another value than
+    untouched (a wish may not)."""
+    return [
+        field
+        for field, untouched in PLANNING_FIELDS.items()
+        if fields.get(field, untouched) != untouched
+    ]
+
+
+def _checked(fields: dict[str, Any], *, new: bool = False) -> Viewer:
+    """The asker, once they may make this change, decided before any gift is
+    looked up (403): a child may not mark a gift from Santa (sending false is
+    fine: for a child every gift it can reach in full is not Santa's); a
+    member claims for themselves only; and a new wish starts untouched."""
+    asker = viewer()
+    if asker.role != PARENT and fields.get("from_santa") is True:
         abort(403, message="Only a parent may mark a gift from Santa.")
-    return role
+    if fields.get("claimed_by") not in (None, asker.id):
+        abort(403, message="A member claims a gift for themselves only.")
+    wish = asker.linked and asker.person_id in (fields.get("recipient_ids") or ())
+    if new and wish and planning_fields_set(fields):
+        abort(403, message=guarded.WISH_CHANGE)
+    return asker
 
 
 def _not_found(error: NotFound) -> Response:
@@ -76,6 +93,26 @@ def _problem(status: int, description: str) -> Callable[..., Any]:
     return problem_response(blp, status, description)
 
 
+@blp.errorhandler(store.Forbidden)
+def _handle_forbidden(error: store.Forbidden) -> Response:
+    return problem(403, str(error))
+
+
+@blp.errorhandler(store.Conflict)
+def _handle_conflict(error: store.Conflict) -> Response:
+    """409: another member holds the claim; nothing changed."""
+    if request.view_args:
+        return problem(409, "Another member has claimed this gift.")
+    ids = ", ".join(str(gift_id) for gift_id in error.gift_ids)
+    return problem(
+        409,
+        f"Another member has claimed the gifts with ids {ids}; nothing was changed.",
+        errors={
+            "ids": {str(i): ["Claimed by another member."] for i in error.gift_ids}
+        },
+    )
+
+
 def _etag_headers(gift: Mapping[str, Any]) -> dict[str, str]:
     return etag_headers(store.etag(gift))
 
@@ -88,26 +125,26 @@ class Gifts(MethodView):
     @blp.doc(responses=SERVER_ERRORS)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List gifts, newest first, filtered and sorted, one page at a time"""
-        return page(store.list_gifts, args, _role())
+        return page(listing.list_gifts, args, viewer())
 
     @blp.arguments(GiftCreateSchema())
     @blp.response(201, GiftSchema, headers=ETAG_HEADER)
     @blp.doc(responses=BODY_ERRORS)
     def post(self, fields: dict[str, Any]) -> tuple[Mapping[str, Any], dict[str, str]]:
         """Create a gift"""
-        _checked_role(fields)
-        gift = store.create_gift(fields)
+        gift = store.create_gift(fields, _checked(fields, new=True))
         location = url_for("gifts.GiftById", gift_id=gift["id"])
         return gift, {"Location": location, **_etag_headers(gift)}
 
     @blp.arguments(GiftBulkUpdateSchema())
     @blp.response(200, GiftItemsSchema)
     @_problem(404, "Some ids do not exist; nothing changed.")
+    @_problem(409, "Another member claimed some of them; nothing changed.")
     @blp.doc(responses=BODY_ERRORS)
     def patch(self, body: dict[str, Any]) -> dict[str, Any]:
         """Apply the same change to many gifts, all or nothing"""
-        role = _checked_role(body["changes"])
-        items = store.bulk_update(body["ids"], body["changes"], role)
+        asker = _checked(body["changes"])
+        items = guarded.bulk_update(body["ids"], body["changes"], asker)
         return {"items": items}
 
 
@@ -118,7 +155,7 @@ class GiftSummary(MethodView):
     @blp.doc(responses=SERVER_ERRORS)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Count the gifts matching the listing's filters and total their prices"""
-        return store.summarize(args, _role())
+        return listing.summarize(args, viewer())
 
 
 @blp.route(f"/<int(max={MAX_ID}):gift_id>")
@@ -130,7 +167,7 @@ class GiftById(MethodView):
     @blp.doc(responses=SERVER_ERRORS)
     def get(self, gift_id: int) -> Any:
         """Get one gift"""
-        gift = store.get_gift(gift_id, _role())
+        gift = store.get_gift(gift_id, viewer())
         return conditional_get(gift, store.etag(gift))
 
     @blp.doc(parameters=[IF_MATCH])
@@ -138,11 +175,12 @@ class GiftById(MethodView):
     @blp.response(200, GiftSchema, headers=ETAG_HEADER)
     @_problem(404, "No such gift.")
     @_problem(412, "The gift changed since that ETag; nothing changed.")
+    @_problem(409, "Another member claimed it; nothing changed.")
     @blp.doc(responses=BODY_ERRORS)
     def patch(self, changes: dict[str, Any], gift_id: int) -> Any:
         """Change some fields of a gift"""
-        role = _checked_role(changes)
-        gift = store.update_gift(gift_id, changes, role, if_match())
+        asker = _checked(changes)
+        gift = store.update_gift(gift_id, changes, asker, if_match())
         return gift, _etag_headers(gift)
 
     @blp.doc(parameters=[IF_MATCH])
@@ -152,4 +190,4 @@ class GiftById(MethodView):
     @blp.doc(responses=SERVER_ERRORS)
     def delete(self, gift_id: int) -> None:
         """Delete a gift"""
-        store.delete_gift(gift_id, _role(), if_match())
+        store.delete_gift(gift_id, viewer(), if_match())

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import marshmallow as ma
@@ -68,9 +69,17 @@ class GiftCreateSchema(ma.Schema):
     )
     recipient_ids = id_list(metadata={"description": "The people it is for."})
     list_ids = id_list(metadata={"description": "The lists it is on."})
+    claimed_by = StrictInteger(
+        allow_none=True,
+        validate=validate.Range(1, MAX_ID),
+        metadata={
+            "description": "Claim it: your own member id (another's is 403; a "
+            "gift another member claimed is 409). null releases a claim."
+        },
+    )
 
     # Fields a client may not send: the server sets them.
-    read_only: frozenset[str] = READ_ONLY
+    read_only: frozenset[str] = READ_ONLY | {"created_by", "wish_withdrawn"}
 
     class Meta:
         unknown = ma.RAISE
@@ -192,6 +201,19 @@ class GiftSchema(ModelDumpSchema):
     status = auto_field(dump_only=True)
     purchase_date = auto_field(dump_only=True)
     from_santa = auto_field(dump_only=True, dump_default=False)
+    created_by = auto_field(
+        dump_only=True,
+        metadata={"description": "The member who made it; null: unknown."},
+    )
+    claimed_by = auto_field(
+        dump_only=True,
+        metadata={"description": "The member who is getting it; null: nobody."},
+    )
+    wish_withdrawn = auto_field(
+        dump_only=True,
+        dump_default=False,
+        metadata={"description": "Its wisher deleted this wish after it was planned."},
+    )
     created_at = auto_field(dump_only=True)
     updated_at = auto_field(dump_only=True)
     recipient_ids = ids_field("The people it is for, ascending.")
@@ -248,6 +270,17 @@ class GiftItemsSchema(ma.Schema):
     items = fields.Nested(GiftSchema, many=True)  # one dump for the whole list
 
 
+MEMBER_ID = re.compile(r"[1-9][0-9]{0,9}", re.ASCII)
+
+
+def claimer(value: str) -> None:
+    """A ``claimed_by`` filter: ``me``, ``none`` or a member id (in range)."""
+    if value in ("me", "none"):
+        return
+    if not MEMBER_ID.fullmatch(value) or int(value) > MAX_ID:
+        raise ma.ValidationError("Must be me, none or a member id.")
+
+
 class GiftListArgsSchema(ma.Schema):
     """Listing filters, sort and page."""
 
@@ -264,6 +297,10 @@ class GiftListArgsSchema(ma.Schema):
     list_ids = fields.List(
         fields.Integer(validate=validate.Range(min=1, max=MAX_ID)),
         metadata={"description": "Gifts on any of these lists."},
+    )
+    claimed_by = fields.String(
+        validate=claimer,
+        metadata={"description": "`me`, `none` or a member id: who is getting it."},
     )
     sort = fields.String(
         load_default="recent",

@@ -29,8 +29,14 @@ from app.lists.schemas import (
     ListSchema,
     ListUpdateSchema,
 )
-from app.resources import BODY_ERRORS, SERVER_ERRORS, page, resource_blueprint
-from app.visibility import visible_to
+from app.resources import (
+    BODY_ERRORS,
+    SERVER_ERRORS,
+    page,
+    parents_only,
+    resource_blueprint,
+)
+from app.visibility import Viewer, viewer_of
 
 blp = resource_blueprint(
     "lists",
@@ -40,9 +46,10 @@ blp = resource_blueprint(
 )
 
 
-def visible() -> Any:
-    """The gifts the member asking may see: a row counts only these."""
-    return visible_to(current_member().role)
+def visible() -> Viewer:
+    """The member asking: the rows they may see count only the gifts they
+    may see."""
+    return viewer_of(current_member())
 
 
 def _problem(status: int, description: str) -> Callable[..., Any]:
@@ -98,4 +105,5 @@ class ListById(MethodView):
     @blp.doc(responses=SERVER_ERRORS)
     def delete(self, list_id: int) -> None:
         """Delete a list: its gifts remain"""
+        parents_only(visible(), "delete a list")
         store.delete_list(list_id, if_match(), visible())

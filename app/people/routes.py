@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import url_for
+from flask import Response, url_for
 from flask.views import MethodView
 from sqlalchemy.engine import RowMapping
 
@@ -19,7 +19,7 @@ from app.conditional import (
     if_match,
 )
 from app.counted import etag
-from app.errors import problem_response
+from app.errors import problem, problem_response
 from app.fields import MAX_ID
 from app.keyset import PageArgsSchema
 from app.people import store
@@ -29,17 +29,24 @@ from app.people.schemas import (
     PersonSchema,
     PersonUpdateSchema,
 )
-from app.resources import BODY_ERRORS, SERVER_ERRORS, page, resource_blueprint
-from app.visibility import visible_to
+from app.resources import (
+    BODY_ERRORS,
+    SERVER_ERRORS,
+    page,
+    parents_only,
+    resource_blueprint,
+)
+from app.visibility import Viewer, viewer_of
 
 blp = resource_blueprint(
     "people", __name__, description="People the family buys for.", noun="person"
 )
 
 
-def visible() -> Any:
-    """The gifts the member asking may see: a row counts only these."""
-    return visible_to(current_member().role)
+def visible() -> Viewer:
+    """The member asking: the rows they may see count only the gifts they
+    may see."""
+    return viewer_of(current_member())
 
 
 def _problem(status: int, description: str) -> Callable[..., Any]:
@@ -92,7 +99,14 @@ class PersonById(MethodView):
     @blp.response(204)
     @_problem(404, "No such person.")
     @_problem(412, "The person changed since that ETag; nothing changed.")
+    @_problem(409, "The person is a member of the family; nothing changed.")
     @blp.doc(responses=SERVER_ERRORS)
     def delete(self, person_id: int) -> None:
         """Delete a person: their gifts remain, their lists belong to no one"""
+        parents_only(visible(), "delete a person")
         store.delete_person(person_id, if_match(), visible())
+
+
+@blp.errorhandler(store.LinkedPerson)
+def _handle_linked_person(error: store.LinkedPerson) -> Response:
+    return problem(409, "This person is a member of the family and cannot be deleted.")
