@@ -322,6 +322,7 @@ def test_every_endpoint_is_documented(current: dict[str, Any]) -> None:
         ("GET", "/api/v1/gifts/{gift_id}"),
         ("GET", "/api/v1/lists"),
         ("GET", "/api/v1/lists/{list_id}"),
+        ("GET", "/api/v1/members"),
         ("GET", "/api/v1/members/me"),
         ("GET", "/api/v1/people"),
         ("GET", "/api/v1/people/{person_id}"),
