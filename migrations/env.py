@@ -65,6 +65,15 @@ def run_migrations_online() -> None:
             # requests; a migration may rightly run longer (an index build).
             connection.exec_driver_sql("SET statement_timeout = 0")
             connection.commit()  # so Alembic opens (and commits) its own transaction
+        sqlite = connection.dialect.name == "sqlite"
+        if sqlite:
+            # SQLite changes a table's constraints by copying it to a new one
+            # and dropping the old (Alembic's batch mode): with foreign keys
+            # enforced, that drop would cascade to the rows referring to it
+            # (a gift's links). Off for the migrations (a PRAGMA outside any
+            # transaction), checked and on again after.
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
         context.configure(
             connection=connection,
             target_metadata=target_metadata,
@@ -73,8 +82,18 @@ def run_migrations_online() -> None:
             transaction_per_migration=True,
             **configure_args,
         )
-        with context.begin_transaction():
-            context.run_migrations()
+        try:
+            with context.begin_transaction():
+                context.run_migrations()
+        finally:
+            if sqlite:
+                connection.rollback()  # end any transaction left, for the PRAGMA
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+        if sqlite:
+            broken = connection.exec_driver_sql("PRAGMA foreign_key_check").all()
+            if broken:
+                raise RuntimeError(f"rows refer to rows that are gone: {broken}")
 
 
 if context.is_offline_mode():

@@ -13,6 +13,7 @@ import sqlalchemy as sa
 from flask import Flask
 from flask_migrate import check, downgrade, upgrade
 
+from app.access import accounts
 from app.extensions import db
 from app.models import SignInFailure
 from tests.conftest import (
@@ -426,3 +427,96 @@ def test_search_index_upgrade_replaces_what_a_failed_build_left(
     assert valid
     assert "UNIQUE" not in definition
     assert "USING gin (name gin_trgm_ops)" in definition
+
+
+# Surprises (0007, 0008) ---------------------------------------------------------
+
+BEFORE_SURPRISES = "0006"
+SURPRISE_COLUMNS = {
+    "created_by",
+    "claimed_by",
+    "wish_withdrawn",
+    "wish_version",
+    "wish_updated_at",
+}
+
+
+def _old_household() -> None:
+    """What the code of 0006 wrote: the two gifts, a member, Ann, and the
+    train (the first gift) for Ann."""
+    insert_pre_feature_rows()
+    _insert_member("Mum", "parent")
+    with db.engine.begin() as connection:
+        connection.execute(sa.text("INSERT INTO people (name) VALUES ('Ann')"))
+        connection.execute(sa.text("INSERT INTO gift_recipients VALUES (1, 1)"))
+
+
+def test_surprises_come_and_go_with_rows_present(migration_app: Flask) -> None:
+    upgrade(revision=BEFORE_SURPRISES)
+    _old_household()
+    before = (columns(), indexes())
+
+    upgrade()
+
+    assert columns().keys() - before[0].keys() == SURPRISE_COLUMNS
+    assert indexes() - before[1] == {"ix_gifts_created_at_id"}
+    assert foreign_keys("gifts") == {
+        "created_by": ("members", "SET NULL"),
+        "claimed_by": ("members", "SET NULL"),
+    }
+    assert foreign_keys("members")["person_id"][0] == "people"
+    assert read_rows("from_santa", *sorted(SURPRISE_COLUMNS)) == expected_rows(
+        from_santa=False,
+        claimed_by=None,
+        created_by=None,
+        wish_updated_at=None,
+        wish_version=1,
+        wish_withdrawn=False,
+    )
+    with db.engine.begin() as connection:  # rows that use the new columns
+        connection.execute(sa.text("UPDATE members SET person_id = 1"))
+        connection.execute(sa.text("UPDATE gifts SET claimed_by = 1 WHERE id = 2"))
+        with pytest.raises(sa.exc.IntegrityError), connection.begin_nested():
+            connection.execute(sa.text("UPDATE gifts SET created_by = 99"))
+
+    downgrade(revision=BEFORE_SURPRISES)
+
+    assert (columns().keys(), indexes()) == (before[0].keys(), before[1])
+    assert read_rows("from_santa") == expected_rows(from_santa=False)
+    assert _count("members") == 1 and _count("gift_recipients") == 1
+    upgrade()  # and up again: nobody is a person, nothing is claimed
+    assert read_rows("claimed_by") == expected_rows(claimed_by=None)
+
+
+def test_gifts_from_before_surprises_have_no_creator_and_behave_as_before(
+    migration_app: Flask,
+) -> None:
+    """A gift with no creator is nobody's wish: hidden from the person it is
+    for like any other, and never hidden by a NULL from anyone else."""
+    upgrade(revision=BEFORE_SURPRISES)
+    _old_household()
+    upgrade()
+    accounts.set_person("Mum", 1)  # Mum is Ann
+    _, token = accounts.create_token(accounts.find_member("Mum"))
+    aunt = make_member(migration_app, "Aunt", "parent")[1]
+    db.session.remove()
+    mum, everyone = (client_with_token(migration_app, t) for t in (token, aunt))
+
+    seen_by_mum = mum.get("/api/v1/gifts").get_json()["items"]
+    seen_by_aunt = everyone.get("/api/v1/gifts").get_json()["items"]
+
+    assert [gift["name"] for gift in seen_by_mum] == ["Socks"]
+    assert [gift["name"] for gift in seen_by_aunt] == ["Socks", "Wooden train set"]
+    assert all(gift["created_by"] is None for gift in seen_by_aunt)
+    socks = seen_by_mum[0]
+    assert mum.get(f"/api/v1/gifts/{socks['id']}").get_json() == socks
+    summary = mum.get("/api/v1/gifts/summary").get_json()
+    assert (summary["total"], summary["by_status"]["idea"]) == (1, 1)
+    changed = mum.patch(f"/api/v1/gifts/{socks['id']}", json={"claimed_by": 2})
+    assert changed.status_code == 403  # Mum is member 1
+    assert (
+        mum.patch(f"/api/v1/gifts/{socks['id']}", json={"claimed_by": 1}).get_json()[
+            "claimed_by"
+        ]
+        == 1
+    )

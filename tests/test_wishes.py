@@ -325,3 +325,17 @@ def test_a_wish_on_a_planning_list_counts_as_planned(
 
     assert family.kid.client.delete(url).status_code == 204
     assert family.mum.client.get(url).get_json()["wish_withdrawn"] is True
+
+
+def test_a_wisher_may_not_put_their_wish_on_a_new_list(
+    family: Family, wish: dict[str, Any]
+) -> None:
+    other = family.gift(family.kid, name="For Gran", recipient_ids=[family.gran])
+
+    made = family.kid.client.post(
+        LISTS, json={"name": "Mine", "gift_ids": [other["id"], wish["id"]]}
+    )
+
+    assert made.status_code == 403
+    names = [item["name"] for item in family.kid.client.get(LISTS).get_json()["items"]]
+    assert names == ["Kid wishes"]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from flask import url_for
+from flask import Response, url_for
 from flask.views import MethodView
 from sqlalchemy.engine import RowMapping
 
@@ -19,7 +19,7 @@ from app.conditional import (
     if_match,
 )
 from app.counted import etag
-from app.errors import problem_response
+from app.errors import problem, problem_response
 from app.fields import MAX_ID
 from app.lists import store
 from app.lists.schemas import (
@@ -107,3 +107,8 @@ class ListById(MethodView):
         """Delete a list: its gifts remain"""
         parents_only(visible(), "delete a list")
         store.delete_list(list_id, if_match(), visible())
+
+
+@blp.errorhandler(store.WishListed)
+def _handle_wish_listed(error: store.WishListed) -> Response:
+    return problem(403, "A wish's lists are not its wisher's to change.")

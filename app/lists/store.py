@@ -20,12 +20,18 @@ from app.transactions import (
     retry_read,
     transaction,
 )
-from app.visibility import Viewer, lists_visible_to, visible_to
+from app.visibility import Viewer, lists_visible_to, visible_to, wish_view
 from app.wishes import track_wishes
 
 gifts = Gift.__table__
 lists = GiftList.__table__
 people = Person.__table__
+
+
+class WishListed(Exception):
+    """A list made with ``gift_ids`` naming one of the asker's wishes, whose
+    lists are not theirs to change (403)."""
+
 
 _ROWS = Counted(lists, gift_lists.c.list_id, lists_visible_to)
 # A list as its creator or editor gets it back, even when it is now one of
@@ -61,6 +67,11 @@ def create_list(fields: dict[str, Any], viewer: Viewer) -> RowMapping:
             found = lock_gifts(connection, selected)
             if missing := sorted(set(gift_ids) - set(found)):
                 raise UnknownIds({"gift_ids": ("gift", missing)})
+            wishes = sa.select(gifts.c.id).where(
+                gifts.c.id.in_(gift_ids), wish_view(viewer)
+            )
+            if viewer.linked and connection.scalar(wishes.limit(1)) is not None:
+                raise WishListed()
         list_id = ids.insert(connection, lists, {**fields, "version": 1})["id"]
         if gift_ids:
             with track_wishes(connection, gifts.c.id.in_(gift_ids)):
