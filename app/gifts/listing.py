@@ -51,10 +51,11 @@ def _claimed_by(value: str, viewer: Viewer, wish: Any) -> Any:
     return (gifts.c.claimed_by == member_id) & ~wish
 
 
-def filters(args: dict[str, Any], viewer: Viewer) -> list[Any]:
-    """The listing's filters, as ``viewer`` sees the gifts, and the rule."""
-    wish = wish_view(viewer)
-    where = [visible_to(viewer)]
+def filters(args: dict[str, Any], viewer: Viewer, whole: bool = False) -> list[Any]:
+    """The listing's filters, as ``viewer`` sees the gifts, and the rule
+    (``whole``: for a query that reads every match, see ``for_person``)."""
+    wish = wish_view(viewer, whole)
+    where = [visible_to(viewer, whole)]
     if statuses := args.get("statuses"):
         matches = gifts.c.status.in_(statuses) & ~wish
         where.append(matches | wish if "idea" in statuses else matches)
@@ -149,8 +150,8 @@ def summarize(args: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
     """Counts by status and from Santa, and the exact sum of price x quantity,
     of the gifts matching the listing's filters: one grouped query. Wishes
     count as their wisher sees them (grouped apart, then read as ideas)."""
-    where = filters(args, viewer)
-    wish = wish_view(viewer).label("wish")
+    where = filters(args, viewer, whole=True)
+    wish = wish_view(viewer, whole=True).label("wish")
     with autocommit() as connection:
         if connection.dialect.name == "sqlite":
             # SQLite keeps NUMERIC as a float: sum whole cents (exact integers).
