@@ -13,35 +13,43 @@ api() { curl -sS -H "Authorization: Bearer $TOKEN" "$@"; }
 show() { api -w 'HTTP %{http_code}\n' "$@"; }  # the body, then the status
 bare() { curl -sS -w 'HTTP %{http_code}\n' "$@"; }  # the same, without the token
 field() { python3 -c "import json, sys; print(json.load(sys.stdin)$1)"; }
+# Ids are random: keep what `show` answered (| keep), and read its id.
+last=$(mktemp)
+keep() { tee "$last"; }
+id() { head -n 1 "$last" | field '["id"]'; }
 
 show $API/readyz
 # {"status":"ready"}
 # HTTP 200
 
 show $API/api/v1/members/me
-# {"id":1,"name":"parent","role":"parent"}
+# {"id":1,"name":"parent","role":"parent","person_id":null}
 # HTTP 200
 bare $API/api/v1/gifts     # no token
 # {"type":"about:blank","title":"Unauthorized","status":401,...}
 # HTTP 401
 
-# 40 sample gifts (ids 1 to 40), so the listings below have something to show.
-# Never loaded unless you ask; use the same DATABASE_URL as the server.
+# 40 sample gifts, so the listings below have something to show. Never loaded
+# unless you ask; use the same DATABASE_URL as the server.
 .venv/bin/flask gifts seed 40
+# The ids of five of them (newest first), for the changes below.
+read -r g1 g2 g3 g4 g5 < <(api "$API/api/v1/gifts?limit=5" |
+    python3 -c "import json, sys; print(*[g['id'] for g in json.load(sys.stdin)['items']])")
 
 # Create a gift: 201, with Location and ETag headers.
 show -X POST $API/api/v1/gifts -H 'Content-Type: application/json' \
-     -d '{"name": "Wooden train set", "price": 49.99}'
-# {"id":41,"name":"Wooden train set",...,"price":49.99,...,"from_santa":false,...}
+     -d '{"name": "Wooden train set", "price": 49.99}' | keep
+# {"id":1083772049,"name":"Wooden train set",...,"price":49.99,...,"from_santa":false,...}
 # HTTP 201
+train=$(id)
 
-show -X PATCH $API/api/v1/gifts/41 -H 'Content-Type: application/json' \
+show -X PATCH $API/api/v1/gifts/$train -H 'Content-Type: application/json' \
      -d '{"from_santa": true}'
-# {"id":41,...,"from_santa":true,...}
+# {"id":1083772049,...,"from_santa":true,...,"created_by":1,"claimed_by":null,...}
 # HTTP 200
 
 # Bad input is a problem document naming the field, and changes nothing.
-show -X PATCH $API/api/v1/gifts/41 -H 'Content-Type: application/json' \
+show -X PATCH $API/api/v1/gifts/$train -H 'Content-Type: application/json' \
      -d '{"from_santa": "yes"}'
 # {"type":"about:blank","title":"Unprocessable Content","status":422,
 #  "detail":"The request is invalid.","errors":{"from_santa":["Not a valid boolean."]}}
@@ -62,18 +70,18 @@ show "$API/api/v1/gifts?statuses=purchased&statuses=received&sort=price_asc&limi
 
 # Names holding "train" (any case), marked from Santa.
 show "$API/api/v1/gifts?search=train&from_santa=true"
-# {"items":[{"id":41,"name":"Wooden train set",...}],"has_more":false,"next_cursor":null}
+# {"items":[{"id":1083772049,"name":"Wooden train set",...}],"has_more":false,...}
 # HTTP 200
 
 # One change to many gifts, all or nothing.
 show -X PATCH $API/api/v1/gifts -H 'Content-Type: application/json' \
-     -d '{"ids": [1, 2, 3], "changes": {"status": "selected"}}'
-# {"items":[{"id":1,...,"status":"selected",...},{"id":2,...},{"id":3,...}]}
+     -d "{\"ids\": [$g1, $g2, $g3], \"changes\": {\"status\": \"selected\"}}"
+# {"items":[{"id":...,"status":"selected",...},{...},{...}]}   (in the order of ids)
 # HTTP 200
 show -X PATCH $API/api/v1/gifts -H 'Content-Type: application/json' \
-     -d '{"ids": [4, 999], "changes": {"status": "selected"}}'
+     -d "{\"ids\": [$g4, 999], \"changes\": {\"status\": \"selected\"}}"
 # {...,"status":404,"detail":"No gifts with ids 999; nothing was changed.",
-#  "errors":{"ids":{"999":["No such gift."]}}}     (gift 4 is left as it was)
+#  "errors":{"ids":{"999":["No such gift."]}}}     (the other gift is left as it was)
 # HTTP 404
 
 # People and lists: who a gift is for, and the lists it is on.
@@ -82,64 +90,85 @@ show -X POST $API/api/v1/people -H 'Content-Type: application/json' \
 # {"id":1,"name":"Ann","relationship":"niece","birthdate":null,"notes":null,"gift_count":0}
 # HTTP 201
 show -X POST $API/api/v1/lists -H 'Content-Type: application/json' \
-     -d '{"name": "Birthday", "kind": "wishlist", "person_id": 1}'
-# {"id":1,"name":"Birthday","kind":"wishlist","person_id":1,"gift_count":0}
+     -d '{"name": "Birthday", "kind": "wishlist", "person_id": 1}' | keep
+# {"id":584121907,"name":"Birthday","kind":"wishlist","person_id":1,"gift_count":0}
 # HTTP 201
-# Gifts 1 and 3 go on Ann's list, for Ann ("+List"); their other links stay.
+birthday=$(id)
+# Two gifts go on Ann's list, for Ann ("+List"); their other links stay.
 show -X PATCH $API/api/v1/gifts -H 'Content-Type: application/json' \
-     -d '{"ids": [1, 3], "changes": {"add_list_ids": [1], "add_recipient_ids": [1]}}'
-# {"items":[{"id":1,...,"recipient_ids":[1],"list_ids":[1]},{"id":3,...,"recipient_ids":[1],"list_ids":[1]}]}
+     -d "{\"ids\": [$g1, $g3], \"changes\": {\"add_list_ids\": [$birthday], \"add_recipient_ids\": [1]}}"
+# {"items":[{"id":...,"recipient_ids":[1],"list_ids":[584121907]},{...}]}
 # HTTP 200
 # An id that names nothing is a 422 naming it, and changes nothing.
-show -X PATCH $API/api/v1/gifts/2 -H 'Content-Type: application/json' \
-     -d '{"list_ids": [1, 99]}'
+show -X PATCH $API/api/v1/gifts/$g2 -H 'Content-Type: application/json' \
+     -d "{\"list_ids\": [$birthday, 99]}"
 # {...,"status":422,"detail":"list_ids: no list has id 99; nothing was changed.",
 #  "errors":{"list_ids":{"99":["No such list."]}}}
 # HTTP 422
 # "Create new list" with gifts in it at once.
 show -X POST $API/api/v1/lists -H 'Content-Type: application/json' \
-     -d '{"name": "Stocking", "gift_ids": [2, 5]}'
-# {"id":2,"name":"Stocking","kind":"ideas","person_id":null,"gift_count":2}
+     -d "{\"name\": \"Stocking\", \"gift_ids\": [$g2, $g5]}"
+# {"id":...,"name":"Stocking","kind":"ideas","person_id":null,"gift_count":2}
 # HTTP 201
 
 # Gifts for Ann on her list, and the chips' counts and money for the same filter.
-show "$API/api/v1/gifts?person_ids=1&list_ids=1"
-# {"items":[{"id":3,...},{"id":1,...}],"has_more":false,"next_cursor":null}
+show "$API/api/v1/gifts?person_ids=1&list_ids=$birthday"
+# {"items":[{...},{...}],"has_more":false,"next_cursor":null}
 # HTTP 200
-show "$API/api/v1/gifts/summary?person_ids=1&list_ids=1"
-# {"total":2,"by_status":{"idea":0,"selected":2,"purchased":0,"received":0},"from_santa":0,"price_total":1013.94}
+show "$API/api/v1/gifts/summary?person_ids=1&list_ids=$birthday"
+# {"total":2,"by_status":{"idea":0,"selected":2,"purchased":0,"received":0},"from_santa":0,"price_total":...}
 # HTTP 200
 show $API/api/v1/people/1
 # {"id":1,"name":"Ann","relationship":"niece","birthdate":null,"notes":null,"gift_count":2}
 # HTTP 200
 
 # Edit only if nobody changed the gift since you read it.
-etag=$(api -o /dev/null -D - $API/api/v1/gifts/41 | awk 'tolower($1) == "etag:" {print $2}' | tr -d '\r')
-show $API/api/v1/gifts/41 -H "If-None-Match: $etag"
+etag=$(api -o /dev/null -D - $API/api/v1/gifts/$train | awk 'tolower($1) == "etag:" {print $2}' | tr -d '\r')
+show $API/api/v1/gifts/$train -H "If-None-Match: $etag"
 # (no body: unchanged since you read it)
 # HTTP 304
-show -X PATCH $API/api/v1/gifts/41 -H 'Content-Type: application/json' \
+show -X PATCH $API/api/v1/gifts/$train -H 'Content-Type: application/json' \
      -H "If-Match: $etag" -d '{"price": 44.5}'
-# {"id":41,...,"price":44.5,...}
+# {"id":1083772049,...,"price":44.5,...}
 # HTTP 200
-show -X PATCH $API/api/v1/gifts/41 -H 'Content-Type: application/json' \
+show -X PATCH $API/api/v1/gifts/$train -H 'Content-Type: application/json' \
      -H "If-Match: $etag" -d '{"price": 40}'
 # {...,"status":412,"detail":"The resource has changed since you last read it."}
 # HTTP 412
 
-show -X DELETE $API/api/v1/gifts/41
+show -X DELETE $API/api/v1/gifts/$train
 # (no body)
 # HTTP 204
-show $API/api/v1/gifts/41
+show $API/api/v1/gifts/$train
 # {"type":"about:blank","title":"Not Found","status":404,"detail":"No gift with this id."}
 # HTTP 404
+
+# A surprise kept, then revealed. Ann (person 1) joins as a member linked to
+# her person: what the family plans for her is hidden from her until given.
+.venv/bin/flask members add Ann --role parent --person 1
+ANN="Authorization: Bearer $(.venv/bin/flask tokens create Ann --label walkthrough | tail -n 1)"
+show -X POST $API/api/v1/gifts -H 'Content-Type: application/json' \
+     -d '{"name": "Silver locket", "recipient_ids": [1], "claimed_by": 1}' | keep
+# {"id":...,"name":"Silver locket",...,"created_by":1,"claimed_by":1,...,"recipient_ids":[1],...}
+# HTTP 201
+locket=$(id)
+bare $API/api/v1/gifts/$locket -H "$ANN"    # for Ann, not given yet: as if it did not exist
+# {"type":"about:blank","title":"Not Found","status":404,"detail":"No gift with this id."}
+# HTTP 404
+show -X PATCH $API/api/v1/gifts/$locket -H 'Content-Type: application/json' \
+     -d '{"status": "received"}'
+# {"id":...,"status":"received",...}
+# HTTP 200
+bare $API/api/v1/gifts/$locket -H "$ANN"    # given: revealed to her in full
+# {"id":...,"name":"Silver locket",...,"status":"received",...,"claimed_by":1,...}
+# HTTP 200
 
 # Signing in with a password, as the dashboard does, and out again.
 printf 'correct horse battery\n' | .venv/bin/flask members set-password parent
 session=$(curl -sS -X POST $API/api/v1/sessions -H 'Content-Type: application/json' \
      -d '{"login": "parent", "password": "correct horse battery"}' | field '["token"]')
 bare $API/api/v1/members/me -H "Authorization: Bearer $session"
-# {"id":1,"name":"parent","role":"parent"}
+# {"id":1,"name":"parent","role":"parent","person_id":null}
 # HTTP 200
 bare -X DELETE $API/api/v1/sessions/current -H "Authorization: Bearer $session"
 # HTTP 204

@@ -1,5 +1,7 @@
-"""Surprises: members are people, gifts know who made and who claimed them,
-and a wish keeps its own record of what its wisher last saw change.
+"""Add surprises: members as people, gifts' creators and claims, wish views.
+
+Members are people, gifts know who made and who claimed them, and a wish
+keeps its own record of what its wisher last saw change.
 
 - members.person_id: the person a member is (null: none), unique, a person
   linked to a member cannot be deleted (no ON DELETE action: the code answers
