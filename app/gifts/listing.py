@@ -27,6 +27,7 @@ from app.visibility import (
     gifts,
     hidden_list_ids,
     visible_to,
+    whole_table,
     wish_view,
 )
 from app.wishes import present
@@ -169,6 +170,7 @@ def summarize(args: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
                 sa.func.count().filter(gifts.c.from_santa.is_(True)),
                 amount,
             )
+            .select_from(whole_table(viewer))
             .where(*where)
             .group_by(*groups)
         )
