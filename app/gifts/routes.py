@@ -180,7 +180,10 @@ class GiftById(MethodView):
     def patch(self, changes: dict[str, Any], gift_id: int) -> Any:
         """Change some fields of a gift"""
         asker = _checked(changes)
-        gift = store.update_gift(gift_id, changes, asker, if_match())
+        if store.plain_change(asker, changes):
+            gift = store.update_gift(gift_id, changes, asker, if_match())
+        else:  # links, claims, or a member who may have wishes
+            gift = guarded.update_gift(gift_id, changes, asker, if_match())
         return gift, _etag_headers(gift)
 
     @blp.doc(parameters=[IF_MATCH])
@@ -190,4 +193,6 @@ class GiftById(MethodView):
     @blp.doc(responses=SERVER_ERRORS)
     def delete(self, gift_id: int) -> None:
         """Delete a gift"""
-        store.delete_gift(gift_id, viewer(), if_match())
+        asker = viewer()
+        # A member with a person may be deleting their wish.
+        (guarded if asker.linked else store).delete_gift(gift_id, asker, if_match())

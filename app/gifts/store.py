@@ -250,10 +250,12 @@ def _write_failed(
 
 
 def plain_change(viewer: Viewer, changes: dict[str, Any]) -> bool:
-    """A change one conditional UPDATE makes (the fast path): columns only, no
+    """A change one conditional UPDATE makes (the fast path): some columns, no
     claim, by a member with no wishes (no person) to check it against."""
-    return not viewer.linked and not any(
-        key not in gifts.c or key == "claimed_by" for key in changes
+    return (
+        bool(changes)
+        and not viewer.linked
+        and not any(key not in gifts.c or key == "claimed_by" for key in changes)
     )
 
 
@@ -263,9 +265,8 @@ def update_gift(
     viewer: Viewer,
     if_match: ETags | None = None,
 ) -> Mapping[str, Any]:
-    """Apply a partial update; only the columns (and link sets) sent are written."""
-    if not changes or not plain_change(viewer, changes):
-        return guarded.update_gift(gift_id, changes, viewer, if_match)
+    """Apply a plain change (``plain_change``): one conditional UPDATE of
+    only the columns sent. Every other change is app/gifts/guarded.py's."""
     versions = _versions(gift_id, if_match)
     shape = (tuple(sorted(changes)), versions is not None, viewer)
     parameters = _parameters(gift_id, versions) | set_parameters(changes)
@@ -278,17 +279,10 @@ def update_gift(
 
 
 def delete_gift(gift_id: int, viewer: Viewer, if_match: ETags | None = None) -> None:
-    if viewer.linked:  # it may be their wish
-        guarded.delete_gift(gift_id, viewer, if_match)
-        return
+    """Delete the gift, for a member with no person (who has no wishes)."""
     versions = _versions(gift_id, if_match)
     statement = sa.delete(gifts).where(_where(versions is not None, viewer))
     with autocommit(write=True) as connection:
         result = connection.execute(statement, _parameters(gift_id, versions))
         if result.rowcount == 0:
             raise _write_failed(connection, gift_id, viewer, if_match)
-
-
-# Listing and the summary: app/gifts/listing.py. Changes checked against the
-# gifts as they are (wishes, claims): app/gifts/guarded.py.
-from app.gifts import guarded  # noqa: E402  (it uses this module's helpers)
