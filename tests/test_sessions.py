@@ -165,18 +165,19 @@ def failures(app: Flask) -> int:
         return db.session.scalar(sa.select(sa.func.count()).select_from(SignInFailure))
 
 
-def test_five_failures_throttle_the_member_even_with_the_right_password(
+def test_five_failures_throttle_the_login_even_with_the_right_password(
     app: Flask, anonymous_client: FlaskClient, mum: int
 ) -> None:
-    for login in ("Mum", "mum@example.org", "Mum", "MUM@example.org", "Mum"):
+    spellings = ("mum@example.org", "Mum@Example.org", "MUM@example.org")
+    for login in spellings + spellings[:2]:
         assert sign_in(anonymous_client, login, "wrong").status_code == 401
-    for login in ("Mum", "mum@EXAMPLE.org"):
+    for login in ("mum@example.org", "mum@EXAMPLE.org"):
         response = sign_in(anonymous_client, login)
         assert response.status_code == 429
         assert response.headers["Content-Type"] == "application/problem+json"
         assert 15 * 60 - 5 <= int(response.headers["Retry-After"]) <= 15 * 60
     assert failures(app) == 5  # a 429 is not itself a failure
-    # Another login is not affected.
+    # Another login is not affected (the member's name counts on its own).
     assert sign_in(anonymous_client, "Nobody", "x").status_code == 401
 
 

@@ -67,7 +67,7 @@ class Sessions(MethodView):
         """Sign in with a login and password: a new session token"""
         login, password = body["login"], body["password"]
         member = accounts.find_login(login)
-        key = throttle.login_key(member, login)
+        key = throttle.login_key(login)
         with transaction() as connection:
             attempt = throttle.reserve(connection, key)
         # Checked even for an unknown login (against a dummy hash): the answer

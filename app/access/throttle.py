@@ -1,5 +1,13 @@
 """Failed sign-ins, counted in the database so the limit holds across workers
-and hosts: 5 within 15 minutes per member (or per unknown login), then 429."""
+and hosts: 5 within 15 minutes per login as typed, case-folded, then 429.
+
+Counted per login string, never per member: whatever a failure (and every
+attempt after it) answers then depends only on the text sent, not on whether
+it names someone. A per-member count would tell: five failures on an email,
+then a name answering 429 says both are one member's (with an unknown email,
+it answers 401). A member has at most two logins (a name has no "@", an
+email has one), so at most 10 guesses per 15 minutes reach their password.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +18,7 @@ import math
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from app.models import Member, SignInFailure, utcnow
+from app.models import SignInFailure, utcnow
 from app.models.member import MAX_EMAIL
 
 LIMIT = 5
@@ -26,11 +34,9 @@ class Throttled(Exception):
         self.retry_after = retry_after
 
 
-def login_key(member: Member | None, login: str) -> str:
-    """Whom failures count against: the member (by name or email alike), or
-    for a login that matches no one, the login case-folded."""
-    if member is not None:
-        return f"member:{member.id}"
+def login_key(login: str) -> str:
+    """What failures count against: the login case-folded, whether or not it
+    names a member ("Tee6" and "tee6" alike, though names match exactly)."""
     folded = login.casefold()
     if len(folded) > MAX_EMAIL:
         # Case-folding can lengthen text ("ß" -> "ss"); no member's login is

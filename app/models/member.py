@@ -14,8 +14,8 @@ ROLES = ("parent", "child")
 MAX_MEMBER_NAME = 80
 MAX_EMAIL = 254
 MAX_TOKEN_LABEL = 80
-# A failed sign-in is counted per member ("member:<id>") or, for a login that
-# matches no one, per case-folded login ("login:<login>").
+# A failed sign-in is counted per case-folded login ("login:<login>"); rows
+# of an earlier release may say "member:<id>" (they age out in 15 minutes).
 MAX_LOGIN_KEY = 7 + MAX_EMAIL
 
 
