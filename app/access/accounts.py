@@ -9,7 +9,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from flask import current_app
 from marshmallow import ValidationError, validate
-from sqlalchemy.engine import RowMapping
+from sqlalchemy.engine import Connection, RowMapping
 
 from app.access.auth import hash_token, token_cache
 from app.access.passwords import MAX_PASSWORD, MIN_PASSWORD, hash_password
@@ -21,6 +21,11 @@ from app.transactions import autocommit, retry_read
 from app.wishes import track_wishes
 
 EMAIL = validate.Email()
+# The label of every token made by signing in (POST /api/v1/sessions): a
+# password change revokes these, so `flask tokens create` may not use it.
+SESSION_LABEL = "session"
+members = Member.__table__
+tokens = AccessToken.__table__
 
 
 class AccountError(Exception):
@@ -148,9 +153,25 @@ def set_person(name: str, person_id: int | None) -> Member:
 
 
 def set_password(name: str, password: str) -> Member:
+    """A new password; every token from an earlier sign-in ends with the old
+    one (within the token cache's seconds on other workers). Tokens made with
+    `flask tokens create` keep working: revoke them one by one if need be."""
     member = find_member(name)
     member.password_hash = hash_password(check_password(password))
+    # In the transaction that changes the hash (the UPDATE of the member
+    # flushes first): a sign-in that checked the old password either made
+    # its token before (revoked here) or finds the hash changed (no token).
+    db.session.execute(
+        sa.update(AccessToken)
+        .where(
+            AccessToken.member_id == member.id,
+            AccessToken.label == SESSION_LABEL,
+            AccessToken.revoked_at.is_(None),
+        )
+        .values(revoked_at=utcnow())
+    )
     db.session.commit()
+    token_cache(current_app).clear()
     return member
 
 
@@ -187,6 +208,11 @@ def create_token(
     """A new token of ``member``: (its row, the token). Only the hash is kept."""
     if label is not None and len(label) > MAX_TOKEN_LABEL:
         raise AccountError(f"a label has at most {MAX_TOKEN_LABEL} characters")
+    if label == SESSION_LABEL:
+        raise AccountError(
+            f"the label {SESSION_LABEL!r} is kept for tokens from signing in "
+            "(a password change revokes those)"
+        )
     if days is not None and not 1 <= days <= 3650:
         raise AccountError("--days is from 1 to 3650")
     token = secrets.token_urlsafe(32)
@@ -201,6 +227,43 @@ def create_token(
     db.session.add(row)
     db.session.commit()
     return row, token
+
+
+def create_session(
+    connection: Connection, member_id: int, verified_hash: str, days: int
+) -> tuple[dt.datetime, str] | None:
+    """A sign-in token of the member: (its expiry, the token), made only if
+    ``verified_hash``, the one the password was checked against, is still the
+    member's and they are not disabled; else None (changed meanwhile).
+
+    One INSERT ... SELECT that holds the member's row (FOR SHARE on
+    PostgreSQL; SQLite's writer lock does as much): a password change
+    committed first leaves no row to select, one under way waits for it and
+    then revokes the token made.
+    """
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    expires = now + dt.timedelta(days=days)
+    source = (
+        sa.select(
+            members.c.id,
+            sa.literal(hash_token(token), tokens.c.token_hash.type),
+            sa.literal(SESSION_LABEL, tokens.c.label.type),
+            sa.literal(now, tokens.c.created_at.type),
+            sa.literal(expires, tokens.c.expires_at.type),
+        )
+        .where(
+            members.c.id == member_id,
+            members.c.password_hash == verified_hash,
+            members.c.disabled.is_(False),
+        )
+        .with_for_update(read=True)
+    )
+    columns = ["member_id", "token_hash", "label", "created_at", "expires_at"]
+    made = connection.execute(
+        sa.insert(tokens).from_select(columns, source).returning(tokens.c.id)
+    ).first()
+    return None if made is None else (expires, token)
 
 
 def list_tokens(name: str | None = None) -> Sequence[tuple[AccessToken, Member]]:

@@ -177,7 +177,9 @@ def bootstrap(name: str) -> None:
 
 @tokens.command("create")
 @click.argument("name")
-@click.option("--label", default=None, help="What the token is for.")
+@click.option(
+    "--label", default=None, help="What the token is for ('session' is kept)."
+)
 @click.option("--days", type=int, default=None, help="Expire after N days.")
 @with_appcontext
 @_one_line_errors

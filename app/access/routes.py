@@ -74,13 +74,17 @@ class Sessions(MethodView):
         # takes the same time whether or not the login exists.
         password_hash = member.password_hash if member is not None else None
         right = verify_password(password_hash, password)
-        if member is None or member.disabled or not right:
+        if member is None or member.disabled or not right or password_hash is None:
             return unauthorized(SIGN_IN_FAILED)
-        with transaction() as connection:
-            throttle.take_back(connection, attempt)
         days = int(current_app.config["SESSION_DAYS"])
-        row, token = accounts.create_token(member, label="session", days=days)
-        return {"token": token, "expires_at": row.expires_at, "member": member}
+        with transaction() as connection:
+            made = accounts.create_session(connection, member.id, password_hash, days)
+            if made is not None:  # else the password changed meanwhile: a failure
+                throttle.take_back(connection, attempt)
+        if made is None:
+            return unauthorized(SIGN_IN_FAILED)
+        expires_at, token = made
+        return {"token": token, "expires_at": expires_at, "member": member}
 
 
 @blp.route("/sessions/current")
