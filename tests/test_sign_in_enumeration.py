@@ -70,9 +70,7 @@ def wrong(*logins: str) -> list[tuple[str, str]]:
 def test_failures_on_one_spelling_then_another_case_of_a_name(app: Flask) -> None:
     """Issue 17's first sequence: five for "tee6", then "Tee6"."""
     attempts = wrong("tee6", "tee6", "tee6", "tee6", "tee6", "Tee6", "TEE6")
-    there, absent = with_and_without(
-        app, {"name": "Tee6", "role": "child"}, attempts
-    )
+    there, absent = with_and_without(app, {"name": "Tee6", "role": "child"}, attempts)
     assert there == absent
     assert statuses(there) == [401] * 5 + [429] * 2
     assert there[-1][1]["Retry-After"] == str(15 * 60)
@@ -107,9 +105,7 @@ def test_failures_on_a_name_in_any_case_then_the_email(app: Flask) -> None:
 def test_a_locked_login_answers_429_to_the_right_password_too(app: Flask) -> None:
     """Not an oracle: the right password gets the same 429 as no member."""
     attempts = [*wrong("Mum", "Mum", "Mum", "Mum", "Mum"), ("Mum", PASSWORD)]
-    there, absent = with_and_without(
-        app, {"name": "Mum", "role": "parent"}, attempts
-    )
+    there, absent = with_and_without(app, {"name": "Mum", "role": "parent"}, attempts)
     assert there == absent
     assert statuses(there)[-1] == 429
 
