@@ -191,10 +191,11 @@ def _assign_request_id() -> None:
     headers), else a new one: random, not uuid4, as it needs no syscall and need
     not be a secret."""
     given = request.headers.get("X-Request-ID", "")
-    if REQUEST_ID.fullmatch(given):
-        g.request_id = given
-    else:
-        g.request_id = f"{random.getrandbits(128):032x}"
+    g.request_id = given if REQUEST_ID.fullmatch(given) else new_request_id()
+
+
+def new_request_id() -> str:
+    return f"{random.getrandbits(128):032x}"
 
 
 def require_json_body() -> Response | None:

@@ -12,6 +12,7 @@ returns, the thread is free; a response under way is still written).
 from __future__ import annotations
 
 import json
+import logging
 import socket
 import threading
 import time
@@ -20,11 +21,15 @@ from typing import Any
 from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
 
+from app.access.headers import SECURITY_HEADERS
+from app.errors import new_request_id
+
 # Seconds a connection may take to send a request (head and body) once its
 # thread started on it; an idle connection waits for its first byte in the
 # poller instead, at most the keep-alive time.
 READ_TIMEOUT = 10.0
 PROBLEM_DETAIL_LIMIT = 200
+log = logging.getLogger(__name__)
 
 
 def write_problem(sock: socket.socket, status: int, reason: str, message: str) -> None:
@@ -37,11 +42,17 @@ def write_problem(sock: socket.socket, status: int, reason: str, message: str) -
             "detail": (message or reason)[:PROBLEM_DETAIL_LIMIT],
         }
     ).encode()
+    # The headers every response carries; the request was not read,
+    # so its X-Request-ID is a new one, also in the log line.
+    request_id = new_request_id()
+    headers = {**SECURITY_HEADERS, "X-Request-ID": request_id}
+    lines = "".join(f"{name}: {value}\r\n" for name, value in headers.items())
     head = (
         f"HTTP/1.1 {status} {reason}\r\nConnection: close\r\n"
-        f"Content-Type: application/problem+json\r\n"
+        f"Content-Type: application/problem+json\r\n{lines}"
         f"Content-Length: {len(body)}\r\n\r\n"
     )
+    log.info("%s %s answered by gunicorn %s", status, reason, request_id)
     util.write_nonblock(sock, head.encode("latin-1") + body)
 
 

@@ -5,6 +5,7 @@ gunicorn's own errors are problem documents."""
 from __future__ import annotations
 
 import json
+import re
 import socket
 import time
 from collections.abc import Iterator
@@ -129,11 +130,18 @@ def test_gunicorns_own_errors_are_problem_documents(
         raw += chunk
     connection.close()
     head, _, body = raw.partition(b"\r\n\r\n")
-    assert head.split(b" ")[1] == str(status).encode()
-    assert b"Content-Type: application/problem+json" in head
+    status_line, *header_lines = head.decode("latin-1").split("\r\n")
+    assert status_line.split(" ")[1] == str(status)
+    headers = dict(line.split(": ", 1) for line in header_lines)
+    assert headers["Content-Type"] == "application/problem+json"
+    # The headers of every response, here too.
+    assert headers["X-Content-Type-Options"] == "nosniff"
+    assert headers["Referrer-Policy"] == "no-referrer"
+    assert re.fullmatch(r"[0-9a-f]{32}", headers["X-Request-ID"])
     problem = json.loads(body)
     assert problem["status"] == status
     assert set(problem) == {"type", "title", "status", "detail"}
+    assert headers["X-Request-ID"] in served.log()  # logged before answering
 
 
 def test_a_held_lock_is_a_503_within_the_timeout_and_workers_survive(
