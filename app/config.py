@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import logging
 import os
+import stat
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+import sqlalchemy as sa
 from flask import Flask
 
 from app import database
@@ -15,6 +18,7 @@ MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations"
 DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
 # PostgreSQL: a second engine on the same database for single statements.
 AUTOCOMMIT_BIND = "autocommit"
+log = logging.getLogger(__name__)
 
 
 def database_url(url: str) -> str:
@@ -71,7 +75,34 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
             )
         )
     if app.config["SQLALCHEMY_DATABASE_URI"].startswith("sqlite:///"):
-        os.makedirs(app.instance_path, exist_ok=True)
+        os.makedirs(app.instance_path, mode=0o700, exist_ok=True)
+        private_sqlite_file(app.config["SQLALCHEMY_DATABASE_URI"])
+
+
+def private_sqlite_file(url: str) -> None:
+    """Create a SQLite database file readable by its owner only (0600) before
+    SQLite would create it world-readable: it holds the family's gifts and
+    the password hashes. SQLite gives its -wal and -shm files the mode of the
+    database file. An existing file keeps its mode; a warning says if others
+    may read it."""
+    path = sa.make_url(url).database
+    if not path or path == ":memory:" or path.startswith("file:"):
+        return
+    try:
+        descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        mode = stat.S_IMODE(os.stat(path).st_mode)
+        if mode & 0o077:
+            log.warning(
+                "%s is readable by other accounts (mode %o): chmod 600 it, and "
+                "its -wal and -shm files",
+                path,
+                mode,
+            )
+        return
+    except OSError:
+        return  # no such folder, no right: SQLite will say why (503)
+    os.close(descriptor)
 
 
 def engine_options(app: Flask) -> dict[str, Any]:
