@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+import re
 import stat
 from collections.abc import Mapping
 from pathlib import Path
@@ -29,6 +30,36 @@ def database_url(url: str) -> str:
     return url
 
 
+class ConfigError(Exception):
+    """A setting the app refuses to start with; the message says why."""
+
+
+# An origin as a browser sends it: scheme, host, optional port, nothing else.
+ORIGIN = re.compile(r"https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?", re.ASCII)
+
+
+def cors_origins(setting: str) -> list[str]:
+    """CORS_ORIGINS' comma-separated origins, each exactly as a browser sends
+    it. ``*`` (every site's pages could call the API with a family member's
+    token) and anything else flask-cors would read as a pattern (``*``,
+    ``[``, ``$``...: matched as a regular expression, by prefix) is refused."""
+    origins = [origin.strip() for origin in setting.split(",") if origin.strip()]
+    for origin in origins:
+        if origin == "*":
+            raise ConfigError(
+                "CORS_ORIGINS=* is refused: it would let the pages of every site "
+                "call the API; list the dashboards' origins, comma-separated "
+                "(https://dash.example,http://127.0.0.1:5173)"
+            )
+        if not ORIGIN.fullmatch(origin):
+            raise ConfigError(
+                f"CORS_ORIGINS: {origin!r} is not an origin such as "
+                "https://dash.example or http://127.0.0.1:5173 (scheme, host, "
+                "optional port; no path, no wildcard)"
+            )
+    return origins
+
+
 def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     """Fill ``app.config`` from the environment, then apply ``overrides``."""
     env = os.environ
@@ -43,11 +74,7 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
         MIGRATIONS_DIRECTORY=MIGRATIONS_DIRECTORY,
         # Members and access: sign-in tokens' lifetime; origins of dashboards.
         SESSION_DAYS=int(env.get("SESSION_DAYS") or 30),
-        CORS_ORIGINS=[
-            origin.strip()
-            for origin in env.get("CORS_ORIGINS", "").split(",")
-            if origin.strip()
-        ],
+        CORS_ORIGINS=cors_origins(env.get("CORS_ORIGINS", "")),
         # flask-smorest: the OpenAPI document and its docs page.
         API_TITLE="Gifts API",
         API_VERSION="1.0.0",

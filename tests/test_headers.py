@@ -3,6 +3,7 @@ use", "Headers on every response")."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -10,6 +11,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
+from app.config import ConfigError
 from tests.conftest import client_with_token, dispose, make_app
 
 GIFTS = "/api/v1/gifts"
@@ -124,3 +126,26 @@ def test_gift_data_is_private_and_revalidated(
     assert [r.status_code for r in responses] == [201, 200, 200, 200, 200, 304]
     for response in responses:
         assert response.headers["Cache-Control"] == "private, no-cache"
+
+
+@pytest.mark.parametrize(
+    ("setting", "message"),
+    [
+        ("*", "CORS_ORIGINS=* is refused"),
+        (f"{DASHBOARD},*", "CORS_ORIGINS=* is refused"),
+        ("https://*.example", "'https://*.example' is not an origin"),
+        ("https://dash.example/", "'https://dash.example/' is not an origin"),
+        ("https://dash.example$", "is not an origin"),  # a pattern to flask-cors
+        ("dash.example", "is not an origin"),
+        ("file://x", "is not an origin"),
+    ],
+)
+def test_an_origin_setting_that_is_no_origin_stops_the_start(
+    database_url_for_tests: str,
+    monkeypatch: pytest.MonkeyPatch,
+    setting: str,
+    message: str,
+) -> None:
+    monkeypatch.setenv("CORS_ORIGINS", setting)
+    with pytest.raises(ConfigError, match=re.escape(message)):
+        make_app(database_url_for_tests)

@@ -5,8 +5,11 @@ gunicorn's own errors are problem documents."""
 from __future__ import annotations
 
 import json
+import os
 import re
 import socket
+import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -18,7 +21,7 @@ import sqlalchemy as sa
 
 from app.config import database_url
 from app.server import READ_TIMEOUT
-from tests.serving import Service, gunicorn
+from tests.serving import ROOT, Service, free_port, gunicorn
 
 pytestmark = pytest.mark.slow
 
@@ -178,3 +181,29 @@ def test_a_held_lock_is_a_503_within_the_timeout_and_workers_survive(
     log = served.log()
     assert "WORKER TIMEOUT" not in log, log[-3000:]
     assert log.count("Booting worker") == WORKERS, log[-3000:]
+
+
+def test_cors_origins_star_stops_gunicorn_with_a_clear_message(
+    tmp_path: Path,
+) -> None:
+    """Refused at start, not served with every site allowed."""
+    log = tmp_path / "gunicorn.log"
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"sqlite:///{tmp_path / 'gifts.db'}",
+        "PORT": str(free_port()),
+        "CORS_ORIGINS": "*",
+    }
+    with open(log, "wb") as out:
+        process = subprocess.run(
+            [sys.executable, "-m", "gunicorn", "-c", "gunicorn.conf.py"]
+            + ["--no-control-socket", "wsgi:app"],
+            cwd=ROOT,
+            env=env,
+            stdin=subprocess.DEVNULL,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            timeout=60,
+        )
+    assert process.returncode != 0
+    assert "CORS_ORIGINS=* is refused" in log.read_text()
