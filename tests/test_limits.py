@@ -282,3 +282,15 @@ def test_a_flood_of_link_ids_is_refused_before_each_is_checked(
     assert "Not a valid integer" not in messages
     huge = template % ("9" * 5000)
     problem(send(client, method, url, huge), 422)
+
+
+@pytest.mark.parametrize("url", [GIFTS, f"{GIFTS}/summary"])
+@pytest.mark.parametrize("name", ["person_ids", "list_ids"])
+def test_listing_filters_take_at_most_100_ids_like_a_body(
+    client: FlaskClient, url: str, name: str
+) -> None:
+    ids = "&".join(f"{name}={n}" for n in range(1, 101))
+    assert client.get(f"{url}?{ids}").status_code == 200
+    response = client.get(f"{url}?{ids}&{name}=101")
+    errors = problem(response, 422)["errors"]
+    assert errors == {name: ["Longer than maximum length 100."]}

@@ -290,13 +290,16 @@ class GiftListArgsSchema(ma.Schema):
     priority = fields.List(fields.String(validate=validate.OneOf(PRIORITIES)))
     from_santa = fields.Boolean(truthy={"true"}, falsy={"false"})
     search = fields.String(validate=[validate.Length(min=2, max=255), STORABLE_TEXT])
-    person_ids = fields.List(
+    # At most 100 ids each, like a body's lists (422 above, before any is read).
+    person_ids = BoundedList(
         fields.Integer(validate=validate.Range(min=1, max=MAX_ID)),
-        metadata={"description": "Gifts for any of these people."},
+        validate=validate.Length(max=MAX_LINKS),
+        metadata={"description": "Gifts for any of these people (at most 100)."},
     )
-    list_ids = fields.List(
+    list_ids = BoundedList(
         fields.Integer(validate=validate.Range(min=1, max=MAX_ID)),
-        metadata={"description": "Gifts on any of these lists."},
+        validate=validate.Length(max=MAX_LINKS),
+        metadata={"description": "Gifts on any of these lists (at most 100)."},
     )
     claimed_by = fields.String(
         validate=claimer,
