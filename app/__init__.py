@@ -8,7 +8,17 @@ from typing import Any
 
 from flask import Flask
 
-from app import access, config, database, docs_files, errors, favicon, health, logs
+from app import (
+    access,
+    config,
+    database,
+    docs_files,
+    errors,
+    favicon,
+    health,
+    logs,
+    sealing,
+)
 from app.access.openapi import AccessPlugin
 from app.extensions import api, db, migrate
 from app.gifts.cli import cli as gifts_cli
@@ -43,6 +53,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app = GiftsFlask(__name__, instance_relative_config=True, static_folder=None)
     config.load(app, overrides)
     logs.configure(app)  # first: its timer starts before any other hook
+    sealing.init_app(app)
 
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIRECTORY"])

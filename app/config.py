@@ -75,6 +75,9 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
         # Members and access: sign-in tokens' lifetime; origins of dashboards.
         SESSION_DAYS=int(env.get("SESSION_DAYS") or 30),
         CORS_ORIGINS=cors_origins(env.get("CORS_ORIGINS", "")),
+        # The key that seals listing cursors (app/sealing.py); unset: a key
+        # file in the instance folder, made on the first start.
+        CURSOR_KEY=env.get("CURSOR_KEY") or None,
         # flask-smorest: the OpenAPI document and its docs page.
         API_TITLE="Gifts API",
         API_VERSION="1.0.0",

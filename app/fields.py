@@ -11,11 +11,13 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.models import MAX_URL
+from app.sealing import sealed_length
 
 MAX_PRICE = decimal.Decimal("99999999.99")
-# A cursor of the longest name (255 characters, each escaped as a surrogate
-# pair) in base64.
-MAX_CURSOR = 4200
+# The longest cursor the service hands out: a gift name cursor, sealed, of a
+# 255-character name whose every character JSON writes as 6 bytes (\u001f);
+# 2107 characters, well within gunicorn's 4094-byte request line.
+MAX_CURSOR = sealed_length(len('["name","",2147483647]') + 255 * 6)
 # Ids of other rows one body may name (a gift's recipients, a list's gifts).
 MAX_LINKS = 100
 # Ids are INTEGER on PostgreSQL; a larger one names no row (and overflows

@@ -3,8 +3,6 @@ order, as people and lists are listed."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import json
 from typing import Any
 
@@ -15,6 +13,9 @@ from sqlalchemy.engine import Connection, RowMapping
 
 from app import limits
 from app.fields import MAX_CURSOR, MAX_ID, STORABLE_TEXT, StrictInteger
+from app.sealing import Unsealable, sealer
+
+PURPOSE = b"name listing"  # people and lists: cursors sealed (app/sealing.py)
 
 
 class BadCursor(Exception):
@@ -45,16 +46,16 @@ class PageArgsSchema(ma.Schema):
 
 
 def encode_cursor(row: RowMapping) -> str:
-    raw = json.dumps([row["name"], row["id"]], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    contents = [row["name"], row["id"]]
+    raw = json.dumps(contents, ensure_ascii=False, separators=(",", ":")).encode()
+    return sealer().seal(PURPOSE, raw)
 
 
 def decode_cursor(cursor: str) -> tuple[str, int]:
     """The (name, id) of the last row of the previous page."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        contents = limits.loads(raw)
-    except (ValueError, binascii.Error) as error:  # JSONDecodeError included
+        contents = limits.loads(sealer().open(PURPOSE, cursor))
+    except (Unsealable, ValueError) as error:  # JSONDecodeError included
         raise BadCursor() from error
     if not isinstance(contents, list) or len(contents) != 2:
         raise BadCursor()

@@ -61,7 +61,7 @@ show $API/api/v1/gifts/999
 
 # Purchased or received gifts, cheapest first, three a page.
 show "$API/api/v1/gifts?statuses=purchased&statuses=received&sort=price_asc&limit=3"
-# {"items":[{...},{...},{...}],"has_more":true,"next_cursor":"WyJwcmljZV9hc2Mi..."}
+# {"items":[{...},{...},{...}],"has_more":true,"next_cursor":"Vq3sT0hN9c..."}   (sealed: shows nothing)
 # HTTP 200
 cursor=$(api "$API/api/v1/gifts?statuses=purchased&statuses=received&sort=price_asc&limit=3" | field '["next_cursor"]')
 show "$API/api/v1/gifts?statuses=purchased&statuses=received&sort=price_asc&limit=3&cursor=$cursor"

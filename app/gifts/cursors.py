@@ -1,9 +1,8 @@
-"""Listing cursors: what one holds is validated as strictly as a request body."""
+"""Listing cursors: sealed (app/sealing.py), so they show nothing of the gift;
+what one holds is still validated as strictly as a request body."""
 
 from __future__ import annotations
 
-import base64
-import binascii
 import datetime as dt
 import json
 from collections.abc import Mapping
@@ -16,6 +15,9 @@ from marshmallow import fields, validate
 from app import limits
 from app.fields import MAX_ID, MAX_PRICE, STORABLE_TEXT, StrictInteger
 from app.keyset import BadCursor
+from app.sealing import Unsealable, sealer
+
+PURPOSE = b"gift listing"
 
 # sort -> the gift column its key comes from (ids are random: newest first
 # is by creation time, then id).
@@ -66,16 +68,16 @@ def encode_cursor(sort: str, gift: Mapping[str, Any]) -> str:
         key = str(key)
     elif isinstance(key, dt.datetime):
         key = key.isoformat()
-    raw = json.dumps([sort, key, gift["id"]], separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+    contents = [sort, key, gift["id"]]
+    raw = json.dumps(contents, ensure_ascii=False, separators=(",", ":")).encode()
+    return sealer().seal(PURPOSE, raw)
 
 
 def decode_cursor(sort: str, cursor: str) -> tuple[Any, int]:
     """The (sort key, id) of the last gift of the previous page."""
     try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        contents = limits.loads(raw)
-    except (ValueError, binascii.Error) as error:  # JSONDecodeError included
+        contents = limits.loads(sealer().open(PURPOSE, cursor))
+    except (Unsealable, ValueError) as error:  # JSONDecodeError included
         raise BadCursor() from error
     if not isinstance(contents, list) or len(contents) != 3:
         raise BadCursor()

@@ -14,6 +14,7 @@ from app.dump_schemas import ModelDumpSchema
 from app.fields import (
     MAX_CURSOR,
     MAX_ID,
+    MAX_LINKS,
     STORABLE_TEXT,
     BoundedList,
     Money,
