@@ -57,7 +57,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
 
     db.init_app(app)
     migrate.init_app(app, db, directory=app.config["MIGRATIONS_DIRECTORY"])
-    api.init_app(app, spec_kwargs={"extra_plugins": [AccessPlugin()]})
+    plugins = [AccessPlugin(), errors.ServerAnswersPlugin()]
+    api.init_app(app, spec_kwargs={"extra_plugins": plugins})
     api.register_blueprint(gifts_blp, url_prefix="/api/v1/gifts")
     api.register_blueprint(people_blp, url_prefix="/api/v1/people")
     api.register_blueprint(lists_blp, url_prefix="/api/v1/lists")

@@ -10,6 +10,7 @@ from http import HTTPStatus
 from typing import Any
 
 import marshmallow as ma
+from apispec import BasePlugin
 from flask import Flask, Response, g, jsonify, request
 from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
@@ -31,9 +32,12 @@ DETAILS = {
     405: "The method is not allowed for the requested URL.",
     412: "The resource has changed since you last read it.",
     413: "The request body is larger than the limit.",
+    414: "The request line is longer than 4094 bytes (answered by the server).",
     415: "The request body must be application/json.",
     422: "The request is invalid.",
     429: "Too many failed sign-ins; try again after Retry-After seconds.",
+    431: "A header is longer than 8190 bytes, or there are more than 100 "
+    "(answered by the server).",
     500: "The server hit an unexpected error.",
     503: "The database is unavailable.",
 }
@@ -56,6 +60,26 @@ ERROR_HEADERS = {
         }
     },
 }
+
+
+# gunicorn answers these itself, as problem documents (app/server.py), before
+# any view runs: every operation of the document lists them.
+SERVER_ANSWERS = (414, 431)
+
+
+class ServerAnswersPlugin(BasePlugin):
+    """apispec plugin: the server's own 414 and 431 in every operation."""
+
+    def operation_helper(
+        self,
+        path: str | None = None,
+        operations: dict[str, Any] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        for operation in (operations or {}).values():
+            responses = operation.setdefault("responses", {})
+            for status in SERVER_ANSWERS:
+                responses.setdefault(str(status), HTTPStatus(status).name)
 
 
 class ProblemSchema(ma.Schema):

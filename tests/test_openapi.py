@@ -445,3 +445,31 @@ def test_docs_page_loads_only_assets_the_app_serves(client: FlaskClient) -> None
             assert asset.data
     assert "://" not in html  # no other URL anywhere (validatorUrl is off)
     assert '"/openapi.json"' in html
+
+
+def test_every_operation_documents_the_servers_414_and_431(
+    current: dict[str, Any],
+) -> None:
+    """gunicorn answers them before any view (app/server.py), to any path."""
+    for method, path, operation in _operations(current):
+        for status in ("414", "431"):
+            response = _resolve(current, operation["responses"][status])
+            assert response["content"][PROBLEM_JSON], (method, path, status)
+
+
+@pytest.mark.parametrize("path", ["/api/v1/gifts", "/api/v1/people", "/api/v1/lists"])
+def test_the_longest_documented_cursor_fits_gunicorns_request_line(
+    current: dict[str, Any], path: str
+) -> None:
+    """A listing asked with its longest cursor is not refused with a 414."""
+    from gunicorn.config import Config
+
+    limit = Config().limit_request_line  # gunicorn.conf.py keeps the default
+    [cursor] = [
+        parameter
+        for parameter in current["paths"][path]["get"]["parameters"]
+        if parameter["name"] == "cursor"
+    ]
+    longest = "A" * cursor["schema"]["maxLength"]
+    line = f"GET {path}?sort=price_desc&limit=100&cursor={longest} HTTP/1.1"
+    assert len(line.encode()) <= limit
