@@ -19,6 +19,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench import page_cursors as bench_page_cursors
 from bench import settings
 from bench.serving import Gunicorn
 from bench.settings import ROOT, WRK_SCRIPTS, log
@@ -74,9 +75,17 @@ def run_wrk(
     # The token goes through the environment: never on a command line or in
     # the results.
     env = {**os.environ, "LUA_PATH": f"{WRK_SCRIPTS}/?.lua;;", "BENCH_TOKEN": token}
-    result = subprocess.run(
-        command, capture_output=True, text=True, env=env, timeout=seconds + 60
-    )
+    # get_page.lua reads sealed cursors, which only the app can make.
+    page_cursors = bench_page_cursors.write(ids) if script == "get_page.lua" else None
+    if page_cursors is not None:
+        env["BENCH_CURSORS"] = str(page_cursors)
+    try:
+        result = subprocess.run(
+            command, capture_output=True, text=True, env=env, timeout=seconds + 60
+        )
+    finally:
+        if page_cursors is not None:
+            page_cursors.unlink()
     for line in result.stdout.splitlines():
         if line.startswith("BENCH_JSON "):
             raw = json.loads(line[len("BENCH_JSON ") :])

@@ -34,24 +34,6 @@ function M.random_id()
   return math.random(low, high)
 end
 
-local alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
-
--- Base64url without padding, like app/gifts/store.py encode_cursor.
-function M.b64url(data)
-  local out = {}
-  for i = 1, #data, 3 do
-    local a, b, c = data:byte(i, i + 2)
-    local n = a * 65536 + (b or 0) * 256 + (c or 0)
-    local chars = 2 + (b and 1 or 0) + (c and 1 or 0)
-    for j = 1, chars do
-      local shift = 18 - 6 * (j - 1)
-      local index = math.floor(n / 2 ^ shift) % 64
-      out[#out + 1] = alphabet:sub(index + 1, index + 1)
-    end
-  end
-  return table.concat(out)
-end
-
 function M.done(summary, latency, requests)
   local e = summary.errors
   io.write(string.format(
