@@ -60,6 +60,14 @@ def cors_origins(setting: str) -> list[str]:
     return origins
 
 
+def positive(env: Mapping[str, str], name: str, default: int) -> int:
+    """A whole number of at least 1 from the environment, else a clear error."""
+    text = env.get(name) or str(default)
+    if not text.isdigit() or int(text) < 1:
+        raise ConfigError(f"{name}={text!r}: give a whole number of at least 1")
+    return int(text)
+
+
 def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     """Fill ``app.config`` from the environment, then apply ``overrides``."""
     env = os.environ
@@ -75,6 +83,13 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
         # Members and access: sign-in tokens' lifetime; origins of dashboards.
         SESSION_DAYS=int(env.get("SESSION_DAYS") or 30),
         CORS_ORIGINS=cors_origins(env.get("CORS_ORIGINS", "")),
+        # Password checks at once (app/access/gate.py): per worker, per host,
+        # and the folder of the host's slot files (default instance/...).
+        SIGN_IN_HASHES_PER_WORKER=positive(env, "SIGN_IN_HASHES_PER_WORKER", 1),
+        SIGN_IN_HASHES_PER_HOST=positive(
+            env, "SIGN_IN_HASHES_PER_HOST", max(1, (os.cpu_count() or 2) // 2)
+        ),
+        SIGN_IN_SLOTS_DIR=env.get("SIGN_IN_SLOTS_DIR") or None,
         # The key that seals listing cursors (app/sealing.py); unset: a key
         # file in the instance folder, made on the first start.
         CURSOR_KEY=env.get("CURSOR_KEY") or None,

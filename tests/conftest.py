@@ -52,6 +52,17 @@ def reset_database(url: str) -> None:
     engine.dispose()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def own_sign_in_slots(tmp_path_factory: pytest.TempPathFactory) -> Iterator[None]:
+    """This run's own password-check slots (app/access/gate.py), for its apps
+    and the gunicorns it starts: a test holding them, or another run of the
+    suite on this machine, cannot make the other's sign-ins answer 503."""
+    folder = tmp_path_factory.mktemp("sign-in-slots")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("SIGN_IN_SLOTS_DIR", str(folder))
+        yield
+
+
 @pytest.fixture(scope="session")
 def database_url_for_tests(tmp_path_factory: pytest.TempPathFactory) -> str:
     """The suite's database, migrated to the newest revision once."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from app.access import auth, cli, headers, routes
+from app.access import auth, cli, gate, headers, routes
 from app.access.auth import CurrentMember, current_member
 from app.extensions import api
 
@@ -15,6 +15,7 @@ def init_app(app: Flask) -> None:
     """The per-request token check, sign-in endpoints, CORS and security
     headers, and the `flask members|tokens` commands."""
     auth.init_app(app)
+    gate.init_app(app)
     headers.init_app(app)
     api.register_blueprint(routes.blp, url_prefix="/api/v1")
     app.cli.add_command(cli.members)

@@ -9,7 +9,7 @@ from flask import Response, current_app
 from flask.views import MethodView
 from flask_smorest import Blueprint, abort
 
-from app.access import accounts, throttle
+from app.access import accounts, gate, throttle
 from app.access.auth import current_member, token_cache, unauthorized
 from app.access.passwords import verify_password
 from app.access.schemas import (
@@ -53,19 +53,38 @@ def _throttled(error: throttle.Throttled) -> Response:
     )
 
 
+@blp.errorhandler(gate.Busy)
+def _busy(error: gate.Busy) -> Response:
+    return problem(
+        503,
+        "Too many sign-ins at once; try again in a moment.",
+        headers={"Retry-After": str(error.retry_after)},
+    )
+
+
 @blp.route("/sessions")
 class Sessions(MethodView):
     @blp.arguments(SignInSchema())
     @blp.response(201, SessionSchema)
     @problem_response(blp, 401, SIGN_IN_FAILED)
     @problem_response(blp, 429, "Too many failed sign-ins (see Retry-After).")
-    @blp.doc(
-        security=[],
-        responses=problem_responses(400, 413, 415, 500, 503),
+    @problem_response(
+        blp,
+        503,
+        "Too many sign-ins at once (the password checks a host runs together "
+        "are bounded), or the database is unavailable; see Retry-After.",
     )
+    @blp.doc(security=[], responses=problem_responses(400, 413, 415, 500))
     def post(self, body: dict[str, Any]) -> Any:
         """Sign in with a login and password: a new session token"""
         login, password = body["login"], body["password"]
+        # A slot for the password check first: over the bound, a 503 at once,
+        # before anyone is looked up (gate.py).
+        with gate.gate().slot():
+            return self._sign_in(login, password)
+
+    @staticmethod
+    def _sign_in(login: str, password: str) -> Any:
         member = accounts.find_login(login)
         key = throttle.login_key(login)
         with transaction() as connection:
