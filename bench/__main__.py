@@ -40,7 +40,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from bench import settings
+from bench import flood, settings
 from bench.cases import bench_service
 from bench.chart import chart
 from bench.databases import find_postgres
@@ -121,6 +121,11 @@ def main() -> int:
     directory = results_dir()
     directory.mkdir(parents=True, exist_ok=True)
     measure_all(wrk, results, postgres)
+    # The sign-in flood (bench/flood.py: its own server and files, runnable
+    # alone); BENCH_SKIP_FLOOD=1 leaves it out.
+    if os.environ.get("BENCH_SKIP_FLOOD", "").strip() in ("", "0"):
+        log("sign-in flood (bench/flood.py)")
+        results["flood"] = flood.run()
     results["checks"] = add_ratios(results)
     results["total_seconds"] = round(time.monotonic() - begun, 1)
     write_results(results, directory)
