@@ -4,6 +4,7 @@ member, and the throttle on failed sign-ins."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Any
 
 import pytest
@@ -132,12 +133,19 @@ def test_passwords_are_stored_as_argon2id_hashes(app: Flask, mum: int) -> None:
         {"login": "", "password": PASSWORD},
         {"login": "Mum", "password": PASSWORD, "remember": True},
         {"login": 1, "password": PASSWORD},
+        {"login": "Mum\x00", "password": PASSWORD},  # no database can compare it
+        {"login": "Mum\ud800", "password": PASSWORD},
+        {"login": "Mum", "password": "\ud800 is no UTF-8"},  # Argon2 cannot hash it
     ],
 )
 def test_a_bad_sign_in_body_is_a_422(
     anonymous_client: FlaskClient, mum: int, body: dict[str, Any]
 ) -> None:
-    response = anonymous_client.post(SESSIONS, json=body)
+    # The json module writes a lone surrogate as "\ud800", as a client would.
+    text = json.dumps(body)
+    response = anonymous_client.post(
+        SESSIONS, data=text, content_type="application/json"
+    )
     assert response.status_code == 422
     assert response.headers["Content-Type"] == "application/problem+json"
 

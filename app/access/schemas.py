@@ -8,16 +8,32 @@ import marshmallow as ma
 from marshmallow import fields, validate
 
 from app.access.passwords import MAX_PASSWORD
-from app.fields import StrictBoolean, TrimmedString, record_id
+from app.fields import STORABLE_TEXT, StrictBoolean, TrimmedString, record_id
 from app.models import ROLES
 from app.models.member import MAX_EMAIL, MAX_MEMBER_NAME, MAX_TOKEN_LABEL
 
 
-class SignInSchema(ma.Schema):
-    """A login (a member's name, or email in any case) and a password."""
+def _encodable(value: str) -> None:
+    """UTF-8 text: no lone surrogate ("\ud800" is valid JSON), which no
+    password hash nor database driver can take (it answered 500)."""
+    try:
+        value.encode()
+    except UnicodeEncodeError as error:
+        raise ma.ValidationError("Must not contain unpaired surrogates.") from error
 
-    login = fields.String(required=True, validate=validate.Length(1, MAX_EMAIL))
-    password = fields.String(required=True, validate=validate.Length(1, MAX_PASSWORD))
+
+class SignInSchema(ma.Schema):
+    """A login (a member's name, or email in any case) and a password.
+
+    A login no member can have (NUL, a lone surrogate: the databases cannot
+    compare it) is a 422, whoever exists, like any malformed body."""
+
+    login = fields.String(
+        required=True, validate=[validate.Length(1, MAX_EMAIL), STORABLE_TEXT]
+    )
+    password = fields.String(
+        required=True, validate=[validate.Length(1, MAX_PASSWORD), _encodable]
+    )
 
     class Meta:
         unknown = ma.RAISE
