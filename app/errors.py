@@ -22,6 +22,12 @@ log = logging.getLogger(__name__)
 PROBLEM_JSON = "application/problem+json"
 REQUEST_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 BODY_METHODS = frozenset({"POST", "PUT", "PATCH"})
+# On every response, with X-Request-ID: the app's (app/access/headers.py) and
+# gunicorn's own (app/server.py).
+SECURITY_HEADERS = {
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+}
 # RFC 9110's names where werkzeug still has the older ones.
 TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
 DETAILS = {

@@ -21,8 +21,7 @@ from typing import Any
 from gunicorn import util
 from gunicorn.workers.gthread import ThreadWorker
 
-from app.access.headers import SECURITY_HEADERS
-from app.errors import new_request_id
+from app.errors import SECURITY_HEADERS, new_request_id
 
 # Seconds a connection may take to send a request (head and body) once its
 # thread started on it; an idle connection waits for its first byte in the

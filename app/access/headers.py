@@ -7,6 +7,7 @@ from flask import Flask, Response, request
 from flask_cors import CORS
 
 from app.access.auth import API_PREFIX
+from app.errors import SECURITY_HEADERS
 
 CORS_METHODS = ["GET", "POST", "PATCH", "PUT", "DELETE"]
 CORS_REQUEST_HEADERS = [
@@ -17,10 +18,6 @@ CORS_REQUEST_HEADERS = [
     "X-Request-ID",
 ]
 CORS_EXPOSED_HEADERS = ["ETag", "Location", "X-Request-ID", "Retry-After"]
-SECURITY_HEADERS = {
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-}
 
 
 def _secure(response: Response) -> Response:
