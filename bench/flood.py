@@ -280,16 +280,17 @@ def main() -> None:
     result = run(compare=os.environ.get("FLOOD_COMPARE") == "1")
     print(
         "| case | reader p50 quiet | p50 flood / p50 quiet | p99 flood / p50 quiet "
-        "| sign-in answers |"
+        "| reads flood / quiet | answers to the flood |"
     )
-    print("|---|---|---|---|---|")
+    print("|---|---|---|---|---|---|")
     for name, case in result["cases"].items():
         answers = ", ".join(
             f"{k}: {v}" for k, v in sorted(case["sign_in_answers"].items())
         )
+        reads = f"{case['flood']['reads']} / {case['quiet']['reads']}"
         print(
             f"| {name} | {case['quiet']['p50_ms']} ms | {case['p50_ratio']} "
-            f"| {case['p99_ratio']} | {answers} |"
+            f"| {case['p99_ratio']} | {reads} | {answers} |"
         )
     print("FLOOD_JSON " + json.dumps(result))
 
