@@ -189,8 +189,9 @@ def test_cursors_work_on_every_worker_and_after_a_restart(
     assert MAX_CURSOR - 12 <= len(cursors[0]) <= MAX_CURSOR  # but the id's digits
     longest = f"sort=name&limit=100&cursor={cursors[0]}"
     assert two_workers.request("GET", f"{GIFTS}?{longest}").status == 200
-    # A restart (the same instance folder, so the same key): the same gifts
-    # in a new database have the same ids, and an old cursor still pages.
+    # A restart (the same instance folder, so the same key): an old cursor
+    # is still read, on a new database with the same gifts. Ids are random,
+    # so the gift named as the cursor's may fall on either side of its id.
     with gunicorn(
         f"sqlite:///{tmp_path / 'again.db'}", tmp_path / "again.log"
     ) as again:
@@ -198,4 +199,7 @@ def test_cursors_work_on_every_worker_and_after_a_restart(
             assert again.request("POST", GIFTS, {"name": name}).status == 201
         reply = again.request("GET", f"{GIFTS}?sort=name&limit=1&cursor={cursors[5]}")
         assert reply.status == 200
-        assert [gift["name"] for gift in reply.body["items"]] == [names[6]]
+        assert [gift["name"] for gift in reply.body["items"]] in (
+            [names[5]],
+            [names[6]],
+        )
