@@ -26,6 +26,10 @@ DEFAULT_LOCK_TIMEOUT = 2000
 CONNECT_TIMEOUT_SECONDS = 3
 # How long a request waits for one of its worker's pooled connections.
 POOL_TIMEOUT_SECONDS = 5
+# Connections each engine keeps open. gunicorn.conf.py sets DB_POOL_SIZE to a
+# worker's threads, so that every thread finds one and no request opens one;
+# this is for the flask CLI and in-process use.
+DEFAULT_POOL_SIZE = 8
 RETRY_AFTER = "5"
 # A worker re-reads alembic_version at most this often while it is current.
 SCHEMA_CHECK_SECONDS = 1.0
@@ -37,12 +41,37 @@ def _milliseconds(name: str, default: int) -> int:
     return int(os.environ.get(name) or default)
 
 
+def pool_options() -> dict[str, Any]:
+    """A pool of ``DB_POOL_SIZE`` connections that stay open, and a bounded
+    wait for one (past it, 503).
+
+    A request holds at most two connections of one engine at once (an ORM
+    session's and a transaction's, as sign-in does), so as many again may be
+    opened for a moment beyond the pool: no thread can wait on another's
+    second connection. They are closed when given back; in steady state a
+    request takes a pooled connection and no request opens one.
+    """
+    raw = os.environ.get("DB_POOL_SIZE") or str(DEFAULT_POOL_SIZE)
+    try:
+        size = int(raw)
+    except ValueError:
+        size = 0
+    if size < 1:
+        raise ValueError(f"DB_POOL_SIZE must be a whole number of at least 1: {raw!r}")
+    return {
+        "pool_size": size,
+        "max_overflow": size,
+        "pool_timeout": POOL_TIMEOUT_SECONDS,
+    }
+
+
 def engine_options(url: str) -> dict[str, Any]:
     """Engine settings bounding every wait, by database kind.
 
     PostgreSQL: each connection runs with ``statement_timeout`` and
     ``lock_timeout`` (a held row or table lock fails fast, not at gunicorn's
     worker timeout). SQLite: the busy timeout, and the writer queue's wait.
+    Both: the pool (``pool_options``).
     """
     statement = _milliseconds("DB_STATEMENT_TIMEOUT", DEFAULT_STATEMENT_TIMEOUT)
     lock = _milliseconds("DB_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT)
@@ -50,19 +79,62 @@ def engine_options(url: str) -> dict[str, Any]:
         # One writer at a time: a writer waits for the lock up to the
         # statement timeout, in the queue (flock) and then in SQLite.
         sqlite_writers.WAIT_SECONDS = statement / 1000
-        return {"connect_args": {"timeout": statement / 1000}}
+        options: dict[str, Any] = {"connect_args": {"timeout": statement / 1000}}
+        if _sqlite_file(url):  # an in-memory database has one connection a thread
+            options.update(pool_options())
+        return options
     # No pre-ping by default: it costs a round trip per request (README,
     # "Database restarts", measured); a dropped connection is caught instead
     # (app.transactions.retry_read, _drop_stale_pools). DB_PRE_PING=1 turns it on.
     return {
+        **pool_options(),
         "pool_pre_ping": os.environ.get("DB_PRE_PING") == "1",
         "pool_recycle": 300,
-        "pool_timeout": POOL_TIMEOUT_SECONDS,
         "connect_args": {
             "connect_timeout": CONNECT_TIMEOUT_SECONDS,
             "options": f"-c statement_timeout={statement} -c lock_timeout={lock}",
         },
     }
+
+
+def _sqlite_file(url: str) -> bool:
+    database = sa.make_url(url)
+    name = database.database
+    return bool(name) and name != ":memory:" and database.query.get("mode") != "memory"
+
+
+def fill_pools(app: Flask) -> None:
+    """Open every engine's pooled connections now, before the first request
+    (gunicorn.conf.py, as each worker starts): no request waits for a new
+    connection, and none is opened later while the database stays up.
+
+    A database that does not answer stops this at the first failure (one
+    connect timeout); requests then connect as they come, or answer 503.
+    """
+    from app.extensions import db  # app.extensions imports app.errors first
+
+    with app.app_context():
+        engines = list(db.engines.values())
+    for engine in engines:
+        if not isinstance(engine.pool, sa.pool.QueuePool):
+            continue  # in-memory SQLite: one connection a thread, made on use
+        held: list[sa.Connection] = []
+        try:
+            for _ in range(engine.pool.size()):
+                held.append(engine.connect())
+        except sa.exc.SQLAlchemyError as error:
+            log.warning("database connections not opened in advance: %s", error)
+            return
+        finally:
+            for connection in held:
+                connection.close()
+
+
+@sa.event.listens_for(sa.pool.Pool, "connect")
+def _log_new_connection(_dbapi_connection: Any, _record: Any) -> None:
+    """LOG_LEVEL=DEBUG shows each new connection (with the request that
+    opened it, if one did): in steady state, none."""
+    log.debug("database connection opened")
 
 
 @sa.event.listens_for(sa.Engine, "engine_connect")
