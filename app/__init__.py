@@ -25,6 +25,7 @@ from app.gifts.cli import cli as gifts_cli
 from app.gifts.routes import blp as gifts_blp
 from app.json import GiftsJSONProvider
 from app.lists.routes import blp as lists_blp
+from app.occasions.routes import blp as occasions_blp
 from app.people.routes import blp as people_blp
 
 
@@ -62,6 +63,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     api.register_blueprint(gifts_blp, url_prefix="/api/v1/gifts")
     api.register_blueprint(people_blp, url_prefix="/api/v1/people")
     api.register_blueprint(lists_blp, url_prefix="/api/v1/lists")
+    api.register_blueprint(occasions_blp, url_prefix="/api/v1/occasions")
     api.register_blueprint(health.blp)
     app.register_blueprint(docs_files.blp)
     app.register_blueprint(favicon.blp)

@@ -42,10 +42,13 @@ from app.models import (
     Gift,
     GiftList,
     Member,
+    Occasion,
     Person,
+    budgets,
     gift_lists,
     gift_recipients,
 )
+from app.occasions.schemas import BudgetRecordSchema, OccasionRecordSchema
 from app.people.schemas import PersonRecordSchema
 from app.revisions import database_revisions, head_revisions
 from app.sqlite_writers import writer_lock
@@ -105,10 +108,20 @@ SECTIONS: tuple[Section, ...] = (
         references=(("person_id", "people"),),
     ),
     Section(
+        "occasions",
+        Occasion.__table__,
+        OccasionRecordSchema,
+        references=(("person_id", "people"),),
+    ),
+    Section(
         "gifts",
         Gift.__table__,
         GiftRecordSchema,
-        references=(("created_by", "members"), ("claimed_by", "members")),
+        references=(
+            ("created_by", "members"),
+            ("claimed_by", "members"),
+            ("occasion_id", "occasions"),
+        ),
     ),
     Section(
         "gift_recipients",
@@ -121,6 +134,12 @@ SECTIONS: tuple[Section, ...] = (
         gift_lists,
         GiftListRecordSchema,
         references=(("gift_id", "gifts"), ("list_id", "lists")),
+    ),
+    Section(
+        "budgets",
+        budgets,
+        BudgetRecordSchema,
+        references=(("occasion_id", "occasions"), ("person_id", "people")),
     ),
 )
 

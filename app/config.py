@@ -6,6 +6,7 @@ import logging
 import os
 import re
 import stat
+import zoneinfo
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -14,6 +15,7 @@ import sqlalchemy as sa
 from flask import Flask
 
 from app import database
+from app.models.types import utcnow
 
 MIGRATIONS_DIRECTORY = str(Path(__file__).resolve().parent.parent / "migrations")
 DEFAULT_MAX_CONTENT_LENGTH = 1024 * 1024
@@ -93,6 +95,10 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
         # The key that seals listing cursors (app/sealing.py); unset: a key
         # file in the instance folder, made on the first start.
         CURSOR_KEY=env.get("CURSOR_KEY") or None,
+        # Occasions: "today" is a calendar date in the family's time zone (an
+        # IANA name), read from CLOCK (the time now, aware; tests fix it).
+        FAMILY_TIMEZONE=env.get("FAMILY_TIMEZONE") or "UTC",
+        CLOCK=utcnow,
         # flask-smorest: the OpenAPI document and its docs page.
         API_TITLE="Gifts API",
         API_VERSION="1.0.0",
@@ -106,6 +112,7 @@ def load(app: Flask, overrides: Mapping[str, Any] | None = None) -> None:
     )
     if overrides:
         app.config.update(overrides)
+    app.config["FAMILY_TIMEZONE"] = family_timezone(app.config["FAMILY_TIMEZONE"])
     app.config["SQLALCHEMY_DATABASE_URI"] = database_url(
         app.config["SQLALCHEMY_DATABASE_URI"]
     )
@@ -148,6 +155,18 @@ def private_sqlite_file(url: str) -> None:
     except OSError:
         return  # no such folder, no right: SQLite will say why (503)
     os.close(descriptor)
+
+
+def family_timezone(name: str) -> str:
+    """``name`` if it names an IANA time zone; else the app does not start."""
+    try:
+        zoneinfo.ZoneInfo(name)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError, OSError) as error:
+        raise ValueError(
+            f"FAMILY_TIMEZONE: {name!r} is not an IANA time zone name "
+            "(such as Europe/Paris or UTC)"
+        ) from error
+    return name
 
 
 def engine_options(app: Flask) -> dict[str, Any]:

@@ -24,15 +24,16 @@ class BadCursor(Exception):
 
 # What a cursor holds, checked as strictly as a request body: a forged one
 # (huge ids, deep nesting, a name no column can hold) is a 422, never a 500.
-CURSOR = ma.Schema.from_dict(
-    {
+def _name_and_id() -> dict[str, fields.Field]:
+    return {
         "name": fields.String(
             required=True, validate=[validate.Length(max=255), STORABLE_TEXT]
         ),
         "id": StrictInteger(required=True, validate=validate.Range(1, MAX_ID)),
-    },
-    name="NameCursor",
-)()
+    }
+
+
+CURSOR = ma.Schema.from_dict(_name_and_id(), name="NameCursor")()
 
 
 class PageArgsSchema(ma.Schema):
@@ -45,25 +46,57 @@ class PageArgsSchema(ma.Schema):
         unknown = ma.RAISE
 
 
-def encode_cursor(row: RowMapping) -> str:
-    contents = [row["name"], row["id"]]
+def _pack(contents: list[Any]) -> str:
+    """A sealed cursor holding ``contents`` (every cursor of this module is one)."""
     raw = json.dumps(contents, ensure_ascii=False, separators=(",", ":")).encode()
     return sealer().seal(PURPOSE, raw)
 
 
-def decode_cursor(cursor: str) -> tuple[str, int]:
-    """The (name, id) of the last row of the previous page."""
+def _unpack(cursor: str, schema: ma.Schema) -> dict[str, Any]:
+    """What ``_pack`` put in ``cursor``, loaded by ``schema`` (its fields in
+    the order packed); BadCursor for anything else."""
     try:
         contents = limits.loads(sealer().open(PURPOSE, cursor))
     except (Unsealable, ValueError) as error:  # JSONDecodeError included
         raise BadCursor() from error
-    if not isinstance(contents, list) or len(contents) != 2:
+    names = list(schema.fields)
+    if not isinstance(contents, list) or len(contents) != len(names):
         raise BadCursor()
     try:
-        loaded = CURSOR.load(dict(zip(("name", "id"), contents, strict=True)))
+        return schema.load(dict(zip(names, contents, strict=True)))
     except ma.ValidationError as error:
         raise BadCursor() from error
+
+
+def encode_cursor(row: RowMapping) -> str:
+    return _pack([row["name"], row["id"]])
+
+
+def decode_cursor(cursor: str) -> tuple[str, int]:
+    """The (name, id) of the last row of the previous page."""
+    loaded = _unpack(cursor, CURSOR)
     return loaded["name"], loaded["id"]
+
+
+# A listing ordered by an integer key first (occasions: their next date as
+# YYYYMMDD), then (name, id).
+KEYED_CURSOR = ma.Schema.from_dict(
+    {
+        "key": StrictInteger(required=True, validate=validate.Range(0, 99_999_999)),
+        **_name_and_id(),
+    },
+    name="KeyedNameCursor",
+)()
+
+
+def encode_keyed_cursor(key: int, row: RowMapping) -> str:
+    return _pack([key, row["name"], row["id"]])
+
+
+def decode_keyed_cursor(cursor: str) -> tuple[int, str, int]:
+    """The (key, name, id) of the last row of the previous page."""
+    loaded = _unpack(cursor, KEYED_CURSOR)
+    return loaded["key"], loaded["name"], loaded["id"]
 
 
 def name_page(

@@ -57,6 +57,9 @@ WISH_FIELDS = (
     "quantity",
     "priority",
 )
+# What a wisher sees change on their wish (its ETag moves) without being
+# theirs to change: the occasion a planner puts it under.
+WISH_SEEN = (*WISH_FIELDS, "occasion_id")
 
 
 class Viewer(NamedTuple):
@@ -182,3 +185,13 @@ def lists_visible_to(viewer: Viewer) -> sa.ColumnElement[bool]:
 def hidden_list_ids(viewer: Viewer) -> sa.Select[Any]:
     """The ids of the viewer's planning lists."""
     return sa.select(lists.c.id).where(~lists_visible_to(viewer))
+
+
+def as_seen(viewer: Viewer, name: str) -> sa.ColumnElement[Any]:
+    """The gift's column ``name`` as the viewer sees it: a planning field of
+    a gift seen through the wish view reads as untouched."""
+    column = gifts.c[name]
+    if name not in PLANNING_FIELDS or not viewer.linked:
+        return column
+    untouched = sa.literal(PLANNING_FIELDS[name], column.type)
+    return sa.case((wish_view(viewer), untouched), else_=column)

@@ -163,6 +163,45 @@ bare $API/api/v1/gifts/$locket -H "$ANN"    # given: revealed to her in full
 # {"id":...,"name":"Silver locket",...,"status":"received",...,"claimed_by":1,...}
 # HTTP 200
 
+# Plan a Christmas: it comes back every year; next_date is as of today in
+# FAMILY_TIMEZONE (UTC unless set), so yours may be another year's.
+show -X POST $API/api/v1/occasions -H 'Content-Type: application/json' \
+     -d '{"name": "Christmas", "kind": "christmas", "date": "2026-12-25", "repeats_yearly": true}'
+# {"id":1,"name":"Christmas","kind":"christmas","date":"2026-12-25","repeats_yearly":true,
+#  "person_id":null,"next_date":"2026-12-25","gift_count":0}
+# HTTP 201
+# What the family means to spend on Ann this Christmas, and two gifts for her.
+show -X PUT $API/api/v1/occasions/1/budgets/1 -H 'Content-Type: application/json' \
+     -d '{"amount": 25}'
+# {"person_id":1,"amount":25.0}
+# HTTP 200
+show -X POST $API/api/v1/gifts -H 'Content-Type: application/json' \
+     -d '{"name": "Scarf", "price": 19.9, "status": "purchased", "recipient_ids": [1], "occasion_id": 1}'
+# {"id":...,"name":"Scarf",...,"occasion_id":1,...,"recipient_ids":[1],"list_ids":[]}
+# HTTP 201
+show -X POST $API/api/v1/gifts -H 'Content-Type: application/json' \
+     -d '{"name": "Tea", "price": 5.2, "recipient_ids": [1], "occasion_id": 1}'
+# {"id":...,"name":"Tea",...,"status":"idea",...,"occasion_id":1,...}
+# HTTP 201
+# The budget view: spent (purchased, received), planned (ideas, selected), what is left.
+show $API/api/v1/occasions/1/budget
+# {"occasion_id":1,"people":[{"person_id":1,"budget":25.00,"spent":19.90,"planned":5.20,
+#  "remaining":-0.10,"over_budget":true}],"total":{"budget":25.00,"spent":19.90,
+#  "planned":5.20,"remaining":-0.10,"over_budget":true}}
+# HTTP 200
+# What is coming in the next 366 days, soonest first; Christmas's gifts.
+show "$API/api/v1/occasions?upcoming=366"
+# {"items":[{"id":1,"name":"Christmas",...,"gift_count":2}],"has_more":false,"next_cursor":null}
+# HTTP 200
+show "$API/api/v1/gifts/summary?occasion_ids=1"
+# {"total":2,"by_status":{"idea":1,"selected":0,"purchased":1,"received":0},"from_santa":0,"price_total":25.1}
+# HTTP 200
+# Ann sees no row and no budget of her own, and not the gifts planned for her.
+bare $API/api/v1/occasions/1/budget -H "$ANN"
+# {"occasion_id":1,"people":[],"total":{"budget":null,"spent":0,"planned":0,
+#  "remaining":null,"over_budget":false}}
+# HTTP 200
+
 # Signing in with a password, as the dashboard does, and out again.
 printf 'correct horse battery\n' | .venv/bin/flask members set-password parent
 session=$(curl -sS -X POST $API/api/v1/sessions -H 'Content-Type: application/json' \

@@ -27,8 +27,15 @@ from app.extensions import db
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL")
 
 
+# "Today", for every test: no test depends on the day it runs (a test that
+# needs another day sets app.config["CLOCK"] itself).
+FIXED_NOW = dt.datetime(2026, 12, 1, 12, 0, tzinfo=dt.UTC)
+
+
 def make_app(url: str) -> Flask:
-    return create_app({"TESTING": True, "SQLALCHEMY_DATABASE_URI": url})
+    return create_app(
+        {"TESTING": True, "SQLALCHEMY_DATABASE_URI": url, "CLOCK": lambda: FIXED_NOW}
+    )
 
 
 def dispose(app: Flask) -> None:
@@ -81,9 +88,11 @@ def database_url_for_tests(tmp_path_factory: pytest.TempPathFactory) -> str:
 # Emptied before each test (access_tokens goes with members: ON DELETE CASCADE).
 # Children before parents (SQLite deletes them in this order).
 TABLES = (
+    "budgets",
     "gift_recipients",
     "gift_lists",
     "gifts",
+    "occasions",
     "lists",
     "sign_in_failures",
     "access_tokens",

@@ -105,6 +105,16 @@ def source(tmp_path: Path) -> Flask:
     client.post("/api/v1/lists", json={"name": "Xmas", "gift_ids": [made[0]["id"]]})
     links = {"recipient_ids": [ann, bob], "list_ids": [wish]}
     assert client.patch(f"/api/v1/gifts/{made[3]['id']}", json=links).status_code == 200
+    xmas = client.post(
+        "/api/v1/occasions",
+        json={"name": "Xmas", "kind": "christmas", "date": "2026-12-25"},
+    ).get_json()["id"]
+    budget = client.put(f"/api/v1/occasions/{xmas}/budgets/{bob}", json={"amount": 0.3})
+    assert budget.status_code == 200
+    on_xmas = {"occasion_id": xmas}
+    assert (
+        client.patch(f"/api/v1/gifts/{made[0]['id']}", json=on_xmas).status_code == 200
+    )
     with app.app_context():
         db.engine.dispose()
     return app
@@ -136,8 +146,8 @@ def test_sqlite_to_file_to_another_database_gives_the_same_file(
 
     assert result.exit_code == 0, result.output
     assert (
-        "imported 2 people, 2 members, 0 access_tokens, 2 lists, 3 gifts, "
-        "2 gift_recipients, 2 gift_lists"
+        "imported 2 people, 2 members, 0 access_tokens, 2 lists, 1 occasions, "
+        "3 gifts, 2 gift_recipients, 2 gift_lists, 1 budgets"
     ) in result.output
     assert _export(target, tmp_path / "second.json") == first
     document = json.loads(first)
@@ -169,6 +179,8 @@ def test_sqlite_to_file_to_another_database_gives_the_same_file(
         ],
         key=lambda link: (link["gift_id"], link["list_id"]),
     )
+    assert document["budgets"] == [{"occasion_id": 1, "person_id": 3, "amount": 0.3}]
+    assert [g["occasion_id"] for g in document["gifts"] if g["id"] == train] == [1]
     mum = document["members"][0]
     assert (mum["name"], mum["email"], mum["role"]) == (
         "Mum",
@@ -184,12 +196,13 @@ def test_sqlite_to_file_to_another_database_gives_the_same_file(
     source_client = _signed_in(source)
     paths = [f"gifts/{kite}", f"gifts/{train}", "people/1", "people/3"]
     paths += [f"lists/{list_id}" for list_id in list_ids.values()]
+    paths += ["occasions/1", "occasions/1/budget"]
     for path in paths:
         before = source_client.get(f"/api/v1/{path}")
         after = target_client.get(f"/api/v1/{path}")
         assert after.status_code == 200, path
         assert after.get_json() == before.get_json(), path
-        assert after.headers["ETag"] == before.headers["ETag"], path
+        assert after.headers.get("ETag") == before.headers.get("ETag"), path
     gift = target_client.get(f"/api/v1/gifts/{kite}").get_json()
     assert (gift["recipient_ids"], gift["list_ids"]) == ([1, 3], [list_ids["Wish"]])
     assert gift["updated_at"] != gift["created_at"]
@@ -346,8 +359,8 @@ def test_import_needs_an_empty_migrated_database(
     again = _flask(source, "gifts", "import", str(tmp_path / "backup.json"))
     assert again.exit_code == 1
     assert (
-        "the database already holds people, members, access_tokens, lists, gifts, "
-        "gift_recipients, gift_lists:"
+        "the database already holds people, members, access_tokens, lists, "
+        "occasions, gifts, gift_recipients, gift_lists, budgets:"
     ) in again.output
     assert _count(source, "gifts") == 3
 

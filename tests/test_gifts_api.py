@@ -23,6 +23,7 @@ GIFT_FIELDS = {
     "created_by",
     "claimed_by",
     "wish_withdrawn",
+    "occasion_id",
     "name",
     "description",
     "notes",
@@ -85,6 +86,7 @@ def test_post_without_from_santa_creates_a_gift_that_is_not_from_santa(
         "created_by": member_id(app, "Mum"),
         "claimed_by": None,
         "wish_withdrawn": False,
+        "occasion_id": None,
     }
     assert client.get(response.headers["Location"]).get_json() == gift
 

@@ -111,7 +111,7 @@ def update_gift(
 ) -> Mapping[str, Any]:
     with transaction() as connection:
         # Ids in the body first: people, then lists, then gifts, as everywhere.
-        hidden = store.check_link_ids(connection, store.split(changes)[1], viewer)
+        hidden = store.check_link_ids(connection, changes, viewer)
         row = _one(connection, gift_id, viewer, if_match)
         if not changes:
             return present(row, viewer)
@@ -131,7 +131,7 @@ def bulk_update(
     """
     ids = list(dict.fromkeys(ids))
     with transaction() as connection:
-        hidden = store.check_link_ids(connection, store.split(changes)[1], viewer)
+        hidden = store.check_link_ids(connection, changes, viewer)
         rows = _locked(connection, ids, viewer)
         if missing := [gift_id for gift_id in ids if gift_id not in rows]:
             raise NotFound(missing)

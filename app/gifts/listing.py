@@ -70,6 +70,8 @@ def filters(args: dict[str, Any], viewer: Viewer, whole: bool = False) -> list[A
         )
     if args.get("claimed_by") is not None:
         where.append(_claimed_by(args["claimed_by"], viewer, wish))
+    if args.get("occasion_ids"):
+        where.append(gifts.c.occasion_id.in_(args["occasion_ids"]))
     if args.get("search"):
         where.append(gifts.c.name.icontains(args["search"], autoescape=True))
     for key, field in LINK_FILTERS.items():

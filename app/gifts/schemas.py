@@ -78,6 +78,11 @@ class GiftCreateSchema(ma.Schema):
             "gift another member claimed is 409). null releases a claim."
         },
     )
+    occasion_id = StrictInteger(
+        allow_none=True,
+        validate=validate.Range(1, MAX_ID),
+        metadata={"description": "The occasion it is for; null for none."},
+    )
 
     # Fields a client may not send: the server sets them.
     read_only: frozenset[str] = READ_ONLY | {"created_by", "wish_withdrawn"}
@@ -215,6 +220,10 @@ class GiftSchema(ModelDumpSchema):
         dump_default=False,
         metadata={"description": "Its wisher deleted this wish after it was planned."},
     )
+    occasion_id = auto_field(
+        dump_only=True,
+        metadata={"description": "The occasion it is for; null: none."},
+    )
     created_at = auto_field(dump_only=True)
     updated_at = auto_field(dump_only=True)
     recipient_ids = ids_field("The people it is for, ascending.")
@@ -301,6 +310,10 @@ class GiftListArgsSchema(ma.Schema):
         fields.Integer(validate=validate.Range(min=1, max=MAX_ID)),
         validate=validate.Length(max=MAX_LINKS),
         metadata={"description": "Gifts on any of these lists (at most 100)."},
+    )
+    occasion_ids = fields.List(
+        fields.Integer(validate=validate.Range(min=1, max=MAX_ID)),
+        metadata={"description": "Gifts for any of these occasions."},
     )
     claimed_by = fields.String(
         validate=claimer,

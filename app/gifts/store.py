@@ -24,7 +24,7 @@ from werkzeug.datastructures import ETags
 
 from app import etags, ids
 from app.gifts.links import apply_link_changes, link_columns, link_ids
-from app.models import Gift, utcnow
+from app.models import Gift, Occasion, utcnow
 from app.transactions import (
     NotFound,
     PreconditionFailed,
@@ -35,7 +35,7 @@ from app.transactions import (
     transaction,
 )
 from app.visibility import (
-    WISH_FIELDS,
+    WISH_SEEN,
     Viewer,
     hidden_list_ids,
     visible_to,
@@ -44,6 +44,7 @@ from app.visibility import (
 from app.wishes import present
 
 gifts = Gift.__table__
+occasions = Occasion.__table__
 
 
 class Forbidden(Exception):
@@ -109,11 +110,15 @@ def get_gift(gift_id: int, viewer: Viewer) -> Mapping[str, Any]:
 
 
 def check_link_ids(
-    connection: Connection, links: dict[str, Any], viewer: Viewer
+    connection: Connection, changes: dict[str, Any], viewer: Viewer
 ) -> set[int]:
-    """Raise ``UnknownIds`` unless every id the link changes name exists for
-    ``viewer`` (their planning lists do not); return those planning lists."""
+    """Raise ``UnknownIds`` unless every id the change names (its links, its
+    occasion) exists for ``viewer`` (their planning lists do not); return
+    those planning lists."""
+    links = split(changes)[1]
     wanted = link_ids(links)
+    if changes.get("occasion_id") is not None:
+        wanted["occasion_id"] = (occasions, "occasion", {changes["occasion_id"]})
     hidden: set[int] = set()
     if viewer.linked and links:
         hidden = set(connection.scalars(hidden_list_ids(viewer)))
@@ -145,9 +150,11 @@ def create_gift(fields: dict[str, Any], viewer: Viewer) -> Mapping[str, Any]:
         "wish_version": 1,
         "wish_updated_at": now,
     }
-    # Without links one statement does it, atomic by itself.
-    with transaction() if links else autocommit(write=True) as connection:
-        hidden = check_link_ids(connection, links, viewer)
+    # Without links (or an occasion to check) one statement does it, atomic
+    # by itself.
+    checked = links or fields.get("occasion_id") is not None
+    with transaction() if checked else autocommit(write=True) as connection:
+        hidden = check_link_ids(connection, fields, viewer)
         gift_id = ids.insert(connection, gifts, values)["id"]
         apply_link_changes(connection, [gift_id], links, hidden)
         return read_gifts(connection, [gift_id], viewer)[gift_id]
@@ -181,7 +188,7 @@ def _set(columns: tuple[str, ...]) -> dict[str, Any]:
         for name in (*columns, "updated_at")
     }
     values["version"] = gifts.c.version + 1
-    if seen := [name for name in columns if name in WISH_FIELDS]:
+    if seen := [name for name in columns if name in WISH_SEEN]:
         changed = sa.or_(
             *(gifts.c[name].is_distinct_from(values[name]) for name in seen)
         )
@@ -251,11 +258,15 @@ def _write_failed(
 
 def plain_change(viewer: Viewer, changes: dict[str, Any]) -> bool:
     """A change one conditional UPDATE makes (the fast path): some columns, no
-    claim, by a member with no wishes (no person) to check it against."""
+    claim or occasion (an id to check), by a member with no wishes (no
+    person) to check it against."""
     return (
         bool(changes)
         and not viewer.linked
-        and not any(key not in gifts.c or key == "claimed_by" for key in changes)
+        and not any(
+            key not in gifts.c or key in ("claimed_by", "occasion_id")
+            for key in changes
+        )
     )
 
 

@@ -30,6 +30,8 @@ class Gift(db.Model):  # type: ignore[name-defined,misc]
         sa.Index("ix_gifts_name_id", "name", "id"),
         # `sort=recent`: ids are random, so newest first is by creation time.
         sa.Index("ix_gifts_created_at_id", "created_at", "id"),
+        # An occasion's gifts: its budget view, gift count and `occasion_ids`.
+        sa.Index("ix_gifts_occasion_id_id", "occasion_id", "id"),
         # `search` (name ILIKE '%…%') reads this trigram index on PostgreSQL
         # (migration 0006); SQLite has none and scans.
         only_on(
@@ -80,6 +82,11 @@ class Gift(db.Model):  # type: ignore[name-defined,misc]
     # The wish view's ETag state: moved only by changes its wisher can see.
     wish_version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
     wish_updated_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The occasion it is for (null: none). Deleting the occasion unlinks its
+    # gifts in the code first (their ETags move); SET NULL is the safety net.
+    occasion_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("occasions.id", ondelete="SET NULL")
+    )
     # Bumped by every change; the ETag is built from it.
     version: Mapped[int] = mapped_column(default=1, server_default=sa.text("1"))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -11,7 +11,15 @@ from werkzeug.datastructures import ETags
 from app.counted import Counted
 from app.gifts.links import touch_gifts
 from app.keyset import name_page
-from app.models import Gift, GiftList, Member, Person, gift_lists, gift_recipients
+from app.models import (
+    Gift,
+    GiftList,
+    Member,
+    Occasion,
+    Person,
+    gift_lists,
+    gift_recipients,
+)
 from app.transactions import autocommit, retry_read, transaction
 from app.visibility import Viewer
 from app.wishes import track_wishes
@@ -20,6 +28,7 @@ gifts = Gift.__table__
 lists = GiftList.__table__
 people = Person.__table__
 members = Member.__table__
+occasions = Occasion.__table__
 
 
 class LinkedPerson(Exception):
@@ -60,7 +69,7 @@ def update_person(
 
 def delete_person(person_id: int, if_match: ETags | None, viewer: Viewer) -> None:
     """Delete the person: the gifts for them lose a recipient (and so change);
-    their lists remain, belonging to no one."""
+    their lists and occasions remain, belonging to no one; their budgets go."""
     with transaction() as connection:
         _ROWS.lock(connection, person_id, if_match, viewer)
         member = connection.scalar(
@@ -86,6 +95,13 @@ def delete_person(person_id: int, if_match: ETags | None, viewer: Viewer) -> Non
                 sa.update(lists)
                 .where(lists.c.person_id == person_id)
                 .values(person_id=None, version=lists.c.version + 1)
+            )
+            # Their occasions remain, for nobody (and so change); their
+            # budgets go with them (ON DELETE CASCADE).
+            connection.execute(
+                sa.update(occasions)
+                .where(occasions.c.person_id == person_id)
+                .values(person_id=None, version=occasions.c.version + 1)
             )
             connection.execute(sa.delete(people).where(people.c.id == person_id))
 

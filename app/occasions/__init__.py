@@ -1,0 +1,1 @@
+"""Occasions and budgets: /api/v1/occasions."""
