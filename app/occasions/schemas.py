@@ -3,9 +3,11 @@ get back (dump)."""
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 import marshmallow as ma
+import orjson
 from marshmallow import fields, validate
 from marshmallow_sqlalchemy import auto_field
 
@@ -153,21 +155,31 @@ class BudgetSchema(ma.Schema):
     amount = fields.Decimal(required=True, metadata={"example": 50.0})
 
 
+class Cents(fields.Decimal):
+    """A sum of money written as its exact decimal JSON number: a total of
+    many gifts may have more digits than a float keeps (about 15)."""
+
+    def _serialize(self, value: Any, attr: Any, obj: Any, **kwargs: Any) -> Any:
+        if value is None:
+            return None
+        return orjson.Fragment(format(Decimal(value), "f").encode())
+
+
 def _amounts() -> dict[str, fields.Field]:
     """The fields of a row of the budget view and of its total."""
     return {
-        "budget": fields.Decimal(
+        "budget": Cents(
             required=True,
             allow_none=True,
             metadata={"description": "null: no budget set."},
         ),
-        "spent": fields.Decimal(
+        "spent": Cents(
             required=True, metadata={"description": "Purchased and received gifts."}
         ),
-        "planned": fields.Decimal(
+        "planned": Cents(
             required=True, metadata={"description": "Ideas and selected gifts."}
         ),
-        "remaining": fields.Decimal(
+        "remaining": Cents(
             required=True,
             allow_none=True,
             metadata={"description": "budget - spent - planned; null: no budget."},
