@@ -315,6 +315,8 @@ def test_every_endpoint_is_documented(current: dict[str, Any]) -> None:
     assert sorted((m.upper(), p) for m, p, _ in _operations(current)) == [
         ("DELETE", "/api/v1/gifts/{gift_id}"),
         ("DELETE", "/api/v1/lists/{list_id}"),
+        ("DELETE", "/api/v1/occasions/{occasion_id}"),
+        ("DELETE", "/api/v1/occasions/{occasion_id}/budgets/{person_id}"),
         ("DELETE", "/api/v1/people/{person_id}"),
         ("DELETE", "/api/v1/sessions/current"),
         ("GET", "/api/v1/gifts"),
@@ -324,6 +326,9 @@ def test_every_endpoint_is_documented(current: dict[str, Any]) -> None:
         ("GET", "/api/v1/lists/{list_id}"),
         ("GET", "/api/v1/members"),
         ("GET", "/api/v1/members/me"),
+        ("GET", "/api/v1/occasions"),
+        ("GET", "/api/v1/occasions/{occasion_id}"),
+        ("GET", "/api/v1/occasions/{occasion_id}/budget"),
         ("GET", "/api/v1/people"),
         ("GET", "/api/v1/people/{person_id}"),
         ("GET", "/healthz"),
@@ -331,11 +336,14 @@ def test_every_endpoint_is_documented(current: dict[str, Any]) -> None:
         ("PATCH", "/api/v1/gifts"),
         ("PATCH", "/api/v1/gifts/{gift_id}"),
         ("PATCH", "/api/v1/lists/{list_id}"),
+        ("PATCH", "/api/v1/occasions/{occasion_id}"),
         ("PATCH", "/api/v1/people/{person_id}"),
         ("POST", "/api/v1/gifts"),
         ("POST", "/api/v1/lists"),
+        ("POST", "/api/v1/occasions"),
         ("POST", "/api/v1/people"),
         ("POST", "/api/v1/sessions"),
+        ("PUT", "/api/v1/occasions/{occasion_id}/budgets/{person_id}"),
     ]
     assert all(operation.get("summary") for _, _, operation in _operations(current))
 
@@ -396,10 +404,15 @@ def test_the_bearer_scheme_guards_every_api_operation_but_sign_in(
         for method, path, operation in _operations(current)
         if "403" in operation["responses"]
     }
+    budget = "/api/v1/occasions/{occasion_id}/budgets/{person_id}"
     assert role_checked == {
         ("post", "/api/v1/gifts"),
         ("patch", "/api/v1/gifts"),
         ("patch", "/api/v1/gifts/{gift_id}"),
+        # A child deleting an occasion; a member's own budget.
+        ("delete", "/api/v1/occasions/{occasion_id}"),
+        ("put", budget),
+        ("delete", budget),
     }
     throttled = current["paths"]["/api/v1/sessions"]["post"]["responses"]["429"]
     assert _resolve(current, throttled)["headers"]["Retry-After"]["required"]

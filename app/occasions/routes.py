@@ -124,6 +124,7 @@ class OccasionById(MethodView):
     @blp.response(204)
     @_problem(404, "No such occasion.")
     @_problem(412, "The occasion changed since that ETag; nothing changed.")
+    @_problem(403, "Only a parent may delete an occasion.")
     @blp.doc(responses=SERVER_ERRORS)
     def delete(self, occasion_id: int) -> None:
         """Delete an occasion and its budgets: its gifts remain, for no occasion"""
@@ -137,6 +138,7 @@ class BudgetOfPerson(MethodView):
     @blp.arguments(BudgetSetSchema())
     @blp.response(200, BudgetSchema)
     @_problem(404, "No such occasion or person.")
+    @_problem(403, "Your own budget: not yours to see or set.")
     @blp.doc(responses=BODY_ERRORS)
     def put(self, body: dict[str, Decimal], occasion_id: int, person_id: int) -> Any:
         """Set or replace what the family means to spend on a person at an occasion"""
@@ -144,6 +146,7 @@ class BudgetOfPerson(MethodView):
 
     @blp.response(204)
     @_problem(404, "No budget for this person at this occasion.")
+    @_problem(403, "Your own budget: not yours to see or set.")
     @blp.doc(responses=SERVER_ERRORS)
     def delete(self, occasion_id: int, person_id: int) -> None:
         """Remove a person's budget at an occasion"""
