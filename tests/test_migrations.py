@@ -432,6 +432,7 @@ def test_search_index_upgrade_replaces_what_a_failed_build_left(
 # Surprises (0007, 0008) ---------------------------------------------------------
 
 BEFORE_SURPRISES = "0006"
+SURPRISES = "0008"
 SURPRISE_COLUMNS = {
     "created_by",
     "claimed_by",
@@ -456,7 +457,7 @@ def test_surprises_come_and_go_with_rows_present(migration_app: Flask) -> None:
     _old_household()
     before = (columns(), indexes())
 
-    upgrade()
+    upgrade(revision=SURPRISES)
 
     assert columns().keys() - before[0].keys() == SURPRISE_COLUMNS
     assert indexes() - before[1] == {"ix_gifts_created_at_id"}
@@ -520,3 +521,103 @@ def test_gifts_from_before_surprises_have_no_creator_and_behave_as_before(
         ]
         == 1
     )
+
+
+# Occasions and budgets (0009) ---------------------------------------------------
+
+BEFORE_OCCASIONS = "0008"
+OCCASIONS = "0009"
+OCCASION_INDEX = "ix_gifts_occasion_id_id"
+
+
+def _tables() -> set[str]:
+    return set(sa.inspect(db.engine).get_table_names())
+
+
+def _add_an_occasion_with_a_budget_and_a_gift() -> None:
+    """Plain SQL, as the code of 0009 writes them."""
+    with db.engine.begin() as connection:
+        for statement in (
+            "INSERT INTO people (id, name) VALUES (1, 'Ann')",
+            "INSERT INTO occasions (id, name, kind, date, repeats_yearly, person_id)"
+            " VALUES (1, 'Christmas', 'christmas', '2026-12-25', true, 1)",
+            "INSERT INTO budgets (occasion_id, person_id, amount) VALUES (1, 1, 0.3)",
+            "UPDATE gifts SET occasion_id = 1 WHERE name = 'Socks'",
+        ):
+            connection.execute(sa.text(statement))
+
+
+def test_occasions_come_and_go_with_rows_present(migration_app: Flask) -> None:
+    upgrade(revision=BEFORE_OCCASIONS)
+    insert_pre_feature_rows()
+    before = (columns().keys(), indexes(), _tables())
+    rows = read_rows("from_santa")
+
+    upgrade(revision=OCCASIONS)
+
+    assert _tables() - before[2] == {"occasions", "budgets"}
+    assert set(columns()) - set(before[0]) == {"occasion_id"}
+    assert indexes() == before[1] | {OCCASION_INDEX}
+    assert foreign_keys("gifts")["occasion_id"] == ("occasions", "SET NULL")
+    assert foreign_keys("budgets") == {
+        "occasion_id": ("occasions", "CASCADE"),
+        "person_id": ("people", "CASCADE"),
+    }
+    assert foreign_keys("occasions") == {"person_id": ("people", "SET NULL")}
+    if db.engine.dialect.name == "postgresql":
+        assert (index_definition(OCCASION_INDEX) or ("", False))[1]
+    assert read_rows("from_santa", "occasion_id") == [
+        {**row, "occasion_id": None} for row in rows
+    ]
+    _add_an_occasion_with_a_budget_and_a_gift()
+    with db.engine.connect() as connection:
+        linked = connection.scalar(
+            sa.text("SELECT name FROM gifts WHERE occasion_id = 1")
+        )
+    assert linked == "Socks"
+
+    downgrade(revision=BEFORE_OCCASIONS)
+
+    assert (columns().keys(), indexes(), _tables()) == before
+    assert read_rows("from_santa") == rows == expected_rows(from_santa=False)
+    if db.engine.dialect.name == "postgresql":
+        enums = {enum["name"] for enum in sa.inspect(db.engine).get_enums()}
+        assert "occasion_kind" not in enums
+    with db.engine.connect() as connection:
+        assert connection.scalar(sa.text("SELECT count(*) FROM people")) == 1
+
+    upgrade()  # and up again: the tables come back empty, the type anew
+    assert _count("occasions") == 0 and _count("budgets") == 0
+    assert read_rows("from_santa", "occasion_id") == [
+        {**row, "occasion_id": None} for row in rows
+    ]
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="a concurrent build is PostgreSQL's")
+def test_occasions_upgrade_runs_again_after_a_failed_index_build(
+    migration_app: Flask,
+) -> None:
+    """The index build fails after the tables and column are committed (a
+    lock timeout, say): the upgrade runs again from there, and replaces the
+    INVALID index the failed build left."""
+    upgrade(revision=OCCASIONS)
+    insert_pre_feature_rows()
+    with db.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.exec_driver_sql(f"DROP INDEX {OCCASION_INDEX}")
+        connection.exec_driver_sql("UPDATE alembic_version SET version_num = '0008'")
+        connection.exec_driver_sql("UPDATE gifts SET occasion_id = NULL")
+        with pytest.raises(sa.exc.IntegrityError):  # two NULLs are not equal...
+            connection.exec_driver_sql(
+                f"CREATE UNIQUE INDEX CONCURRENTLY {OCCASION_INDEX}"
+                " ON gifts (coalesce(occasion_id, 0))"
+            )
+    assert index_definition(OCCASION_INDEX) is not None
+    assert not (index_definition(OCCASION_INDEX) or ("", True))[1]
+
+    upgrade()
+
+    definition, valid = index_definition(OCCASION_INDEX) or ("", False)
+    assert valid and "UNIQUE" not in definition
+    assert "(occasion_id, id)" in definition
+    check()
