@@ -527,7 +527,7 @@ def test_gifts_from_before_surprises_have_no_creator_and_behave_as_before(
 
 BEFORE_OCCASIONS = "0008"
 OCCASIONS = "0009"
-OCCASION_INDEX = "ix_gifts_occasion_id_id"
+OCCASION_INDEX = "ix_gifts_occasion_id_created_at_id"
 
 
 def _tables() -> set[str]:
@@ -619,5 +619,5 @@ def test_occasions_upgrade_runs_again_after_a_failed_index_build(
 
     definition, valid = index_definition(OCCASION_INDEX) or ("", False)
     assert valid and "UNIQUE" not in definition
-    assert "(occasion_id, id)" in definition
+    assert "(occasion_id, created_at, id)" in definition
     check()

@@ -30,8 +30,11 @@ class Gift(db.Model):  # type: ignore[name-defined,misc]
         sa.Index("ix_gifts_name_id", "name", "id"),
         # `sort=recent`: ids are random, so newest first is by creation time.
         sa.Index("ix_gifts_created_at_id", "created_at", "id"),
-        # An occasion's gifts: its budget view, gift count and `occasion_ids`.
-        sa.Index("ix_gifts_occasion_id_id", "occasion_id", "id"),
+        # An occasion's gifts: its budget view and gift count, and the
+        # `occasion_ids` filter's newest first (`sort=recent`) in index order.
+        sa.Index(
+            "ix_gifts_occasion_id_created_at_id", "occasion_id", "created_at", "id"
+        ),
         # `search` (name ILIKE '%…%') reads this trigram index on PostgreSQL
         # (migration 0006); SQLite has none and scans.
         only_on(

@@ -8,7 +8,7 @@ person at each.
 - budgets: (occasion_id, person_id) primary key, amount NUMERIC(10,2); both
   ON DELETE CASCADE, indexed by person too;
 - gifts.occasion_id: nullable, ON DELETE SET NULL (the code unlinks first, so
-  the gifts' ETags move), indexed by (occasion_id, id).
+  the gifts' ETags move), indexed by (occasion_id, created_at, id).
 
 Locks (PostgreSQL): the two tables are new. ADD COLUMN (nullable) and ADD
 CONSTRAINT ... NOT VALID on gifts change the catalogue only, whatever its
@@ -37,7 +37,7 @@ down_revision = "0008"
 branch_labels = None
 depends_on = None
 
-INDEX = "ix_gifts_occasion_id_id"
+INDEX = "ix_gifts_occasion_id_created_at_id"
 FOREIGN_KEY = "fk_gifts_occasion_id_occasions"
 KINDS = ("christmas", "birthday", "holiday", "other")
 
@@ -143,7 +143,7 @@ def upgrade() -> None:
         op.create_index(
             INDEX,
             "gifts",
-            ["occasion_id", "id"],
+            ["occasion_id", "created_at", "id"],
             postgresql_concurrently=True,
             if_not_exists=True,
         )
