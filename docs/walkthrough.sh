@@ -198,7 +198,7 @@ show "$API/api/v1/gifts/summary?occasion_ids=1"
 # HTTP 200
 # Ann sees no row and no budget of her own, and not the gifts planned for her.
 bare $API/api/v1/occasions/1/budget -H "$ANN"
-# {"occasion_id":1,"people":[],"total":{"budget":null,"spent":0,"planned":0,
+# {"occasion_id":1,"people":[],"total":{"budget":null,"spent":0.00,"planned":0.00,
 #  "remaining":null,"over_budget":false}}
 # HTTP 200
 
