@@ -19,6 +19,10 @@ What it does, in one bounded run (about 4 minutes with the defaults):
    of two searches ("1234", 300 gifts; "gift 1234", 111 gifts, but "gift" is in
    every name), against the unfiltered first page.
 3. Memory: peak RSS (VmHWM) of each gunicorn worker after its load.
+4. Features (bench.features): what the surprise rule costs a linked member's
+   page (bench/surprises.py), at 10 000 and at 1 000 000 gifts, on PostgreSQL
+   when it answers (else SQLite); each figure a ratio, with its target in
+   bench/targets.py.
 
 Results: latest.json and latest.png in bench/results/ (or BENCH_RESULTS_DIR),
 and Markdown on stdout. Everything it starts or creates (processes, temp dir,
@@ -44,6 +48,7 @@ from bench import flood, settings
 from bench.cases import bench_service
 from bench.chart import chart
 from bench.databases import find_postgres
+from bench.features import bench_features
 from bench.load import ensure_wrk
 from bench.report import code_version, machine, markdown, write_results
 from bench.scaling import bench_scaling
@@ -93,6 +98,8 @@ def measure_all(wrk: str, results: dict[str, Any], postgres: Any) -> None:
         if postgres is not None:
             url = postgres.create(postgres.name("scale"))
             results["scaling"]["postgresql"] = bench_scaling(url, "postgresql")
+        if not settings.SKIP_FEATURES:
+            results["features"] = bench_features(postgres, workdir)
     finally:
         if postgres is not None:
             postgres.drop_all()

@@ -2,7 +2,9 @@
 
 Top left, throughput of each endpoint as a ratio to the ceiling (higher is
 better); top right, its latency tail p99/p50 (lower is better); below, the
-scaling ratios of the big table (lower is better). Every target is drawn as a
+scaling ratios of the big table (lower is better); at the bottom, the feature
+figures (bench.features: surprises, flood, occasions; lower is better). Every
+target is drawn as a
 red dashed line, every missed one is marked with a red cross; the title names
 the commit and the date the run measured.
 """
@@ -13,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.settings import big_label
-from bench.targets import SCALING_RATIOS, TAIL_MAX, ratio_value
+from bench.targets import SCALING_RATIOS, TAIL_MAX, feature_figures, ratio_value
 
 COLOURS = {"sqlite": "#4C72B0", "postgresql": "#55A868"}
 NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
@@ -36,14 +38,18 @@ def draw(results: dict[str, Any], path: Path) -> list[str]:
     import matplotlib.pyplot as plt
 
     services = {d: s for d, s in results["databases"].items() if "endpoints" in s}
-    figure = plt.figure(figsize=(15, 10.5))
-    grid = figure.add_gridspec(2, 2, width_ratios=(3, 2), height_ratios=(1, 1.1))
+    features = feature_figures(results)
+    rows = (1, 1.1, 1.1) if features else (1, 1.1)
+    figure = plt.figure(figsize=(15, 10.5 + 5 * bool(features)))
+    grid = figure.add_gridspec(len(rows), 2, width_ratios=(3, 2), height_ratios=rows)
     try:
         marked = _throughput(figure.add_subplot(grid[0, 0]), services)
         marked += _tails(figure.add_subplot(grid[0, 1]), services)
         marked += _scaling(figure.add_subplot(grid[1, :]), results)
+        if features:
+            marked += _features(figure.add_subplot(grid[2, :]), features)
         figure.suptitle(title(results), fontsize=11)
-        figure.tight_layout(rect=(0, 0, 1, 0.96))
+        figure.tight_layout(rect=(0, 0, 1, 0.97))
         figure.savefig(path, dpi=100)
     finally:
         plt.close(figure)
@@ -264,6 +270,61 @@ def _scaling(axes: Any, results: dict[str, Any]) -> list[str]:
     )
     low, high = axes.get_ylim()
     axes.set_ylim(min(low, 0.5), high * 3)
+    handles, _ = axes.get_legend_handles_labels()
+    if "none" in once.seen:
+        handles.append(
+            Patch(facecolor="white", edgecolor="grey", hatch="//", label="no target")
+        )
+    axes.legend(handles=handles, fontsize=8, loc="upper left")
+    return marked
+
+
+GROUPS = {"surprises": "#8172B2", "flood": "#CCB974", "occasions": "#64B5CD"}
+
+
+def _features(axes: Any, figures: list[Any]) -> list[str]:
+    """Each feature figure a bar (a ratio, lower is better), its target dashed."""
+    import matplotlib.ticker
+    from matplotlib.patches import Patch
+
+    once, marked, top = _Once(), [], 1.0
+    for x, f in enumerate(figures):
+        if f.value is None:
+            continue
+        top = max(top, f.value, f.target or 0)
+        axes.bar(
+            x,
+            f.value,
+            0.7,
+            color=GROUPS[f.group],
+            alpha=1.0 if f.target is not None else 0.45,
+            hatch=None if f.target is not None else "//",
+            label=f.group if once(f.group) else None,
+        )
+        _value(axes, x, f.value, f"{f.value:.2f}")
+        if f.target is None:
+            once("none")
+            continue
+        _target(axes, x, 0.8, f.target, once("target"), "at most")
+        if f.value > f.target:
+            _miss(axes, x, f.value, once("miss"))
+            marked.append(f.check)
+    axes.axhline(1.0, color="grey", linewidth=0.8)
+    axes.set_xticks(range(len(figures)))
+    axes.set_xticklabels(
+        [f.label for f in figures], rotation=20, ha="right", fontsize=7
+    )
+    axes.set_yscale("log")
+    axes.yaxis.set_major_formatter(matplotlib.ticker.FormatStrFormatter("%g"))
+    axes.yaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
+    axes.set_ylabel("ratio, log scale  (lower is better ↓)")
+    axes.set_title(
+        "Features: a linked member's request ÷ an unlinked parent's (surprises); "
+        "a reader's latency in a sign-in flood ÷ quiet p50 (flood); an occasion's "
+        "view ÷ the plain first page (occasions)",
+        fontsize=9,
+    )
+    axes.set_ylim(0.5, top * 3)
     handles, _ = axes.get_legend_handles_labels()
     if "none" in once.seen:
         handles.append(

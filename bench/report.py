@@ -16,7 +16,7 @@ from typing import Any
 from bench.load import wrk_version
 from bench.serving import expected_workers, worker_setup
 from bench.settings import ROOT, big_label
-from bench.targets import SCALING_MAX, SEARCH_MAX, TAIL_MAX
+from bench.targets import SCALING_MAX, SEARCH_MAX, TAIL_MAX, feature_figures
 
 NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
@@ -73,6 +73,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines += _compared(services, results["machine"].get("setup"))
     lines += _scaling(results["scaling"], results["settings"])
     lines += _memory(services)
+    lines += _features(results)
     failed = [c for c in results["checks"] if not c["ok"]]
     lines += [
         "",
@@ -284,6 +285,35 @@ def _memory(services: dict[str, Any]) -> list[str]:
             f"| {label} | {memory['workers']} | {per_worker} "
             f"| {memory['worker_vmhwm_max_mib']:.0f} |"
         )
+    return lines
+
+
+FEATURES = {
+    "surprises": "the surprise rule: a parent linked to a person over an unlinked "
+    "parent, the same request (bench/surprises.py, median ms)",
+    "flood": "a flood of sign-ins: a signed-in reader's latency during it over its "
+    "p50 without it (bench/flood.py)",
+    "occasions": "occasions: the budget view (1 000 gifts, 20 people) and the first "
+    "page filtered by occasion_ids over the plain first page (bench/occasions.py)",
+}
+
+
+def _features(results: dict[str, Any]) -> list[str]:
+    """One table per feature: each figure a ratio, its target marked."""
+    lines: list[str] = []
+    figures = feature_figures(results)
+    for group, heading in FEATURES.items():
+        rows = [f for f in figures if f.group == group]
+        if not rows:
+            continue
+        lines += ["", f"| {heading} | ms | ratio | target |", "|---|---:|---:|---|"]
+        for f in rows:
+            mark = ""
+            if f.target is not None:
+                ok = f.value is not None and f.value <= f.target
+                mark = f"≤ {f.target:g} " + ("✅" if ok else "❌")
+            value = "–" if f.value is None else f"{f.value:.2f}"
+            lines.append(f"| {f.check} | {f.detail} | {value} | {mark} |")
     return lines
 
 

@@ -7,7 +7,8 @@ create the bench databases from; default postgres@127.0.0.1:5432/postgres if it
 answers), BENCH_SKIP_POSTGRES=1, BENCH_DB_PREFIX (the bench databases' names
 start with it; gifts_bench), BENCH_PORTS (e.g. 8300-8349: the servers listen
 on free ports of that range; default any free port), BENCH_RESULTS_DIR (where
-latest.json and latest.png go; bench/results).
+latest.json and latest.png go; bench/results), BENCH_SKIP_FEATURES=1 (no
+feature figures: bench.features).
 
 BENCH_QUICK=1 proves the plumbing in about two minutes: 1 s cases, 1 000 gifts,
 150 000 rows for scaling, 1 repeat, results into a fresh temporary directory
@@ -80,6 +81,12 @@ SCALE_BIG = int(_number("BENCH_SCALE_ROWS", SCALE_MIN if QUICK else 1e6, SCALE_M
 REPEATS = int(_number("BENCH_REPEATS", 1 if QUICK else 5, 1))
 # Listing pages at scale: rounds over every page; the first ones warm caches.
 LISTING_ROUNDS, LISTING_WARM = (3, 1) if QUICK else (35, 5)
+# bench.features: the surprise rule's pages at 10 000 gifts and at SCALE_BIG,
+# (rounds, calls a round) at each; BENCH_SKIP_FEATURES=1 leaves them out.
+SURPRISE_GIFTS = 10_000
+SURPRISE_ROUNDS = {"small": (1, 3), "big": (1, 2)} if QUICK else {
+    "small": (7, 40), "big": (3, 5)}  # fmt: skip
+SKIP_FEATURES = _flag("BENCH_SKIP_FEATURES")
 
 SKIP_POSTGRES = _flag("BENCH_SKIP_POSTGRES")
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "").strip()

@@ -1,5 +1,5 @@
 """What the surprise rules cost: a page of 50 for a linked member vs an
-unlinked parent (standalone; not yet part of `make bench`).
+unlinked parent (part of `make bench`, through ``measure``; runnable alone).
 
 In process, through the Flask test client, on one database seeded like the
 bench (gifts, 10 people, 20 lists, each gift for 1 or 2 people): an unlinked
@@ -70,13 +70,13 @@ def _tokens(app: Any) -> tuple[str, str]:
     return tokens[0], tokens[1]
 
 
-def _seed(app: Any, url: str) -> tuple[str, str]:
+def _seed(app: Any, url: str, gifts: int) -> tuple[str, str]:
     """Migrate and fill the database; tokens of (unlinked, linked) parents."""
     with app.app_context():
         upgrade()
         with db.engine.begin() as connection:
             connection.execute(
-                insert_rows_sql(connection.dialect.name), {"rows": GIFTS}
+                insert_rows_sql(connection.dialect.name), {"rows": gifts}
             )
             low, high = connection.execute(
                 sa.text("SELECT min(id), max(id) FROM gifts")
@@ -113,12 +113,66 @@ def _deep_cursor(client: Any, pages: int) -> str:
     return cursor
 
 
-def _per_call_ms(call: Callable[[], Any]) -> float:
+def _per_call_ms(call: Callable[[], Any], calls: int) -> float:
     started = time.perf_counter()
-    for _ in range(CALLS):
+    for _ in range(calls):
         response = call()
-        assert response.status_code == 200, response.get_json()
-    return (time.perf_counter() - started) / CALLS * 1000
+        if response.status_code != 200:
+            raise RuntimeError(f"{response.status_code} {response.get_json()!r:.300}")
+    return (time.perf_counter() - started) / calls * 1000
+
+
+REQUESTS: dict[str, Callable[[Any, str], Any]] = {
+    "first page of 50": lambda c, _: c.get(PAGE),
+    "page 20 deep": lambda c, cursor: c.get(f"{PAGE}&cursor={cursor}"),
+    "person 2's gifts": lambda c, _: c.get(f"{PAGE}&person_ids=2"),
+    "purchased ones": lambda c, _: c.get(f"{PAGE}&statuses=purchased"),
+    "summary": lambda c, _: c.get("/api/v1/gifts/summary"),
+}
+
+
+def measure(
+    url: str, gifts: int, rounds: int, calls: int, reuse: bool = False
+) -> dict[str, Any]:
+    """Seed ``url`` (a scratch database: emptied first) with ``gifts`` gifts
+    and time every request for both parents; medians in ms and their ratio."""
+    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
+    if reuse:
+        unlinked_token, linked_token = _tokens(app)  # seeded by a previous run
+    else:
+        _reset(url)
+        unlinked_token, linked_token = _seed(app, url, gifts)
+    clients = {name: app.test_client() for name in ("unlinked", "linked")}
+    for client, token in zip(
+        clients.values(), (unlinked_token, linked_token), strict=True
+    ):
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
+    cursors = {name: _deep_cursor(client, 20) for name, client in clients.items()}
+    times: dict[tuple[str, str], list[float]] = {}
+    for _ in range(rounds):
+        for label, request in REQUESTS.items():
+            for name, client in clients.items():
+                call = lambda r=request, c=client, n=name: r(c, cursors[n])  # noqa: E731
+                times.setdefault((label, name), []).append(_per_call_ms(call, calls))
+    with app.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
+    figures = {}
+    for label in REQUESTS:
+        plain = statistics.median(times[(label, "unlinked")])
+        linked = statistics.median(times[(label, "linked")])
+        figures[label] = {
+            "unlinked_ms": round(plain, 2),
+            "linked_ms": round(linked, 2),
+            "ratio": round(linked / plain, 2),
+        }
+    return {
+        "database": sa.make_url(url).get_backend_name(),
+        "gifts": gifts,
+        "rounds": rounds,
+        "calls": calls,
+        "requests": figures,
+    }
 
 
 def main() -> None:
@@ -126,44 +180,20 @@ def main() -> None:
     url = os.environ.get("BENCH_SURPRISES_URL") or (
         f"sqlite:///{Path(temporary.name) / 'surprises.db'}"
     )
-    app = create_app({"SQLALCHEMY_DATABASE_URI": url})
-    if os.environ.get("BENCH_SURPRISES_REUSE") and url.startswith("postgresql"):
-        unlinked_token, linked_token = _tokens(app)  # seeded by a previous run
-    else:
-        _reset(url)
-        unlinked_token, linked_token = _seed(app, url)
-    clients = {name: app.test_client() for name in ("unlinked parent", "linked parent")}
-    for (_name, client), token in zip(
-        clients.items(), (unlinked_token, linked_token), strict=True
-    ):
-        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {token}"
-    requests = {
-        "first page of 50": lambda c, _: c.get(PAGE),
-        "page 20 deep": lambda c, cursor: c.get(f"{PAGE}&cursor={cursor}"),
-        "person 2's gifts": lambda c, _: c.get(f"{PAGE}&person_ids=2"),
-        "purchased ones": lambda c, _: c.get(f"{PAGE}&statuses=purchased"),
-        "summary": lambda c, _: c.get("/api/v1/gifts/summary"),
-    }
-    cursors = {name: _deep_cursor(client, 20) for name, client in clients.items()}
-    times: dict[tuple[str, str], list[float]] = {}
-    for _ in range(ROUNDS):
-        for label, request in requests.items():
-            for name, client in clients.items():
-                call = lambda r=request, c=client, n=name: r(c, cursors[n])  # noqa: E731
-                times.setdefault((label, name), []).append(_per_call_ms(call))
-    dialect = sa.make_url(url).get_backend_name()
-    print(f"{dialect}, {GIFTS} gifts, median of {ROUNDS} rounds of {CALLS} calls")
+    reuse = bool(os.environ.get("BENCH_SURPRISES_REUSE")) and url.startswith(
+        "postgresql"
+    )
+    result = measure(url, GIFTS, ROUNDS, CALLS, reuse)
+    print(f"{result['database']}, {GIFTS} gifts, median of {ROUNDS} rounds of {CALLS}")
     print(f"{'request':<20} {'unlinked ms':>12} {'linked ms':>10} {'ratio':>6}")
     worst = 0.0
-    for label in requests:
-        plain = statistics.median(times[(label, "unlinked parent")])
-        linked = statistics.median(times[(label, "linked parent")])
-        worst = max(worst, linked / plain)
-        print(f"{label:<20} {plain:>12.2f} {linked:>10.2f} {linked / plain:>6.2f}")
+    for label, x in result["requests"].items():
+        worst = max(worst, x["ratio"])
+        print(
+            f"{label:<20} {x['unlinked_ms']:>12.2f} {x['linked_ms']:>10.2f} "
+            f"{x['ratio']:>6.2f}"
+        )
     print(f"worst ratio {worst:.2f} (goal <= {GOAL})")
-    with app.app_context():
-        for engine in db.engines.values():
-            engine.dispose()
     temporary.cleanup()
 
 

@@ -25,6 +25,18 @@ SCALING_MAX = 1.5  # 1M rows <= 1.5 x 1k rows; last page <= 1.5 x first page
 # scan of the table is about 100 x).
 SEARCH_MAX = 3.0
 BOTH = {"sqlite": SCALING_MAX, "postgresql": SCALING_MAX}
+# Issue 16: a page of 50 for a member linked to a person <= 1.3 x the same page
+# for an unlinked parent (the summary reads every gift: reported, no target).
+PAGE_COST_MAX = 1.3
+SURPRISE_PAGES = (
+    "first page of 50",
+    "page 20 deep",
+    "person 2's gifts",
+    "purchased ones",
+)
+# Issue 18: an occasion's budget view and its first page of gifts at 1M gifts
+# <= 3 x the plain first page.
+OCCASION_MAX = 3.0
 
 
 @dataclass(frozen=True)
@@ -100,6 +112,75 @@ SCALING_RATIOS = (
 )
 
 
+@dataclass(frozen=True)
+class Figure:
+    """A feature's figure of results["features"]: a ratio, lower is better."""
+
+    group: str  # surprises, flood, occasions
+    check: str  # its name in the checks (with the database)
+    label: str  # its name on the chart
+    value: float | None
+    target: float | None  # the most it may be; None: reported only
+    detail: str  # the times behind the ratio
+
+
+def _size(gifts: int) -> str:
+    return big_label(gifts) if gifts >= 150_000 else f"{gifts:,}".replace(",", " ")
+
+
+def feature_figures(results: dict[str, Any]) -> list[Figure]:
+    """Every feature figure of a run, in the order the report and chart show."""
+    features = results.get("features", {})
+    figures = []
+    for run in features.get("surprises", {}).values():
+        size, db = _size(run["gifts"]), run["database"]
+        for label, x in run["requests"].items():
+            target = PAGE_COST_MAX if label in SURPRISE_PAGES else None
+            figures.append(
+                Figure(
+                    "surprises",
+                    f"{db} surprises at {size} gifts: {label}, linked/unlinked",
+                    f"{label}, {size}",
+                    x["ratio"],
+                    target,
+                    f"{x['linked_ms']:.2f} / {x['unlinked_ms']:.2f} ms",
+                )
+            )
+    flood = features.get("flood", {}).get("cases", {}).get("bounded")
+    if flood:
+        quiet = flood["quiet"]["p50_ms"]
+        for pct in ("p50", "p99"):
+            figures.append(
+                Figure(
+                    "flood",
+                    f"sqlite sign-in flood: reader {pct} flood/p50 quiet",
+                    f"reader {pct} in a flood",
+                    flood[f"{pct}_ratio"],
+                    None,
+                    f"{flood['flood'][f'{pct}_ms']:.2f} / {quiet:.2f} ms",
+                )
+            )
+    occasion = features.get("occasions")
+    if occasion:
+        size, db = _size(occasion["gifts"]), occasion["database"]
+        plain = occasion["plain_first"]["median_ms"]
+        for key, label in (
+            ("budget_view", "budget view"),
+            ("occasion_first", "first page by occasion"),
+        ):
+            figures.append(
+                Figure(
+                    "occasions",
+                    f"{db} occasions at {size} gifts: {label}/plain first",
+                    f"{label}, {size}",
+                    occasion.get(f"{key}_over_plain_first"),
+                    OCCASION_MAX,
+                    f"{occasion[key]['median_ms']:.2f} / {plain:.2f} ms",
+                )
+            )
+    return figures
+
+
 def throughput_target(key: str, dialect: str) -> float | None:
     return THROUGHPUT_TARGETS.get(key, {}).get(dialect)
 
@@ -145,6 +226,9 @@ def add_ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
                 name = f"{dialect} {ratio.check.format(big=big)}"
                 value = ratio_value(scaling, ratio)
                 checks.append(check(name, value, "<=", target))
+    for figure in feature_figures(results):
+        if figure.target is not None:
+            checks.append(check(figure.check, figure.value, "<=", figure.target))
     return checks
 
 

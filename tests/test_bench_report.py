@@ -1,9 +1,12 @@
 """The bench's report and chart on a made-up run (no server, no timing).
 
-The run below has three misses planted by hand: PATCH from_santa on
+The run below has five misses planted by hand: PATCH from_santa on
 PostgreSQL at 0.30 of the ceiling (target 0.35), POST a gift on SQLite with
-p99 6 x p50 (at most 5), and PostgreSQL's rare search at 4 x the unfiltered
-first page (at most 3). Everything else meets its target.
+p99 6 x p50 (at most 5), PostgreSQL's rare search at 4 x the unfiltered
+first page (at most 3), a linked member's page 20 deep at 1.45 x an unlinked
+parent's at 1M gifts (at most 1.3) and an occasion's budget view at 3.4 x the
+plain first page (at most 3). Everything else meets its target; the
+surprises' summary and the sign-in flood have none.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ MISSES = {
     "postgresql PATCH from_santa x ceiling",
     "sqlite POST a gift p99/p50",
     "postgresql first page of a rare search / unfiltered first",
+    "postgresql surprises at 1M gifts: page 20 deep, linked/unlinked",
+    "postgresql occasions at 1M gifts: budget view/plain first",
 }
 
 
@@ -113,6 +118,50 @@ def scaling(search: float, downgrade: float) -> dict[str, Any]:
     }
 
 
+def surprises(gifts: int, deep: float) -> dict[str, Any]:
+    ratios = {"first page of 50": 1.1, "page 20 deep": deep, "person 2's gifts": 1.0,
+              "purchased ones": 1.2, "summary": 2.2}  # fmt: skip
+    return {
+        "database": "postgresql",
+        "gifts": gifts,
+        "rounds": 7,
+        "calls": 40,
+        "requests": {
+            label: {"unlinked_ms": 2.0, "linked_ms": 2.0 * r, "ratio": r}
+            for label, r in ratios.items()
+        },
+    }
+
+
+def features() -> dict[str, Any]:
+    reads = {"reads": 300, "p50_ms": 2.0, "p99_ms": 9.0}
+    return {
+        "surprises": {
+            "10000": surprises(10_000, deep=1.05),
+            "1000000": surprises(1_000_000, deep=1.45),
+        },
+        "flood": {
+            "cases": {
+                "bounded": {
+                    "quiet": reads,
+                    "flood": {"reads": 280, "p50_ms": 13.6, "p99_ms": 80.0},
+                    "p50_ratio": 6.8,
+                    "p99_ratio": 40.0,
+                }
+            }
+        },
+        "occasions": {
+            "database": "postgresql",
+            "gifts": 1_000_000,
+            "budget_view": {"median_ms": 6.8},
+            "occasion_first": {"median_ms": 4.0},
+            "plain_first": {"median_ms": 2.0},
+            "budget_view_over_plain_first": 3.4,
+            "occasion_first_over_plain_first": 2.0,
+        },
+    }
+
+
 def made_up_run() -> dict[str, Any]:
     run: dict[str, Any] = {
         "generated_at": "2026-11-26T10:45:13+00:00",
@@ -145,6 +194,7 @@ def made_up_run() -> dict[str, Any]:
             "sqlite": scaling(search=36.0, downgrade=64.0),
             "postgresql": scaling(search=4.0, downgrade=1.2),
         },
+        "features": features(),
     }
     run["checks"] = add_ratios(run)
     return run
@@ -158,8 +208,9 @@ def results() -> dict[str, Any]:
 def test_every_target_is_a_check_and_the_planted_misses_fail(results):
     checks = {c["check"]: c for c in results["checks"]}
     # 3 throughput targets, 7 tails and 7 error counts per database; 5 scaling
-    # targets on SQLite and 7 on PostgreSQL (its downgrade and search too).
-    assert len(checks) == 2 * (3 + 7 + 7) + 5 + 7
+    # targets on SQLite and 7 on PostgreSQL (its downgrade and search too);
+    # 4 pages of the surprises at each of 2 sizes, 2 of the occasions.
+    assert len(checks) == 2 * (3 + 7 + 7) + 5 + 7 + 2 * 4 + 2
     assert {name for name, c in checks.items() if not c["ok"]} == MISSES
     assert checks["sqlite GET one gift x ceiling"]["value"] == 0.64
     assert checks["sqlite migration 0002 upgrade 1M/1k"]["ok"]
@@ -183,12 +234,41 @@ def test_the_markdown_marks_the_misses_and_counts_them(results):
     assert "| 0.64 | ≥ 0.60 ✅ |" in get_one
     post = next(x for x in lines if x.startswith("| POST a gift | SQLite"))
     assert "| 6.0 ❌ |" in post
-    assert "Targets: 43 of 46 met. Missed: " in text
+    assert "Targets: 51 of 56 met. Missed: " in text
     for name in MISSES:
         assert name in lines[-1]
     assert '| search "1234" (300 of 1M): first page |' in text
     assert "10 000 gifts" in text
     assert "quick run" not in text.lower()
+
+
+def test_the_feature_tables_mark_their_targets(results):
+    lines = markdown(results).splitlines()
+
+    def row(start: str) -> str:
+        return next(x for x in lines if x.startswith(f"| {start}"))
+
+    deep = "postgresql surprises at 1M gifts: page 20 deep, linked/unlinked"
+    assert row(deep).endswith("| 2.90 / 2.00 ms | 1.45 | ≤ 1.3 ❌ |")
+    first = "postgresql surprises at 10 000 gifts: first page of 50, linked/unlinked"
+    assert row(first).endswith("| 1.10 | ≤ 1.3 ✅ |")
+    summary = "postgresql surprises at 1M gifts: summary, linked/unlinked"
+    assert row(summary).endswith("| 2.20 |  |")  # no target, no mark
+    flood = row("sqlite sign-in flood: reader p99 flood/p50 quiet")
+    assert flood.endswith("| 80.00 / 2.00 ms | 40.00 |  |")
+    budget = row("postgresql occasions at 1M gifts: budget view/plain first")
+    assert budget.endswith("| 6.80 / 2.00 ms | 3.40 | ≤ 3 ❌ |")
+    by_occasion = row("postgresql occasions at 1M gifts: first page by occasion")
+    assert by_occasion.endswith("| 2.00 | ≤ 3 ✅ |")
+
+
+def test_a_run_without_features_has_no_feature_tables(results):
+    del results["features"]
+    results["checks"] = add_ratios(results)
+    text = markdown(results)
+    assert "surprise rule" not in text
+    assert "occasions" not in text
+    assert "Targets: 43 of 46 met." in text
 
 
 def test_a_quick_run_says_it_measures_nothing(results):

@@ -1,0 +1,38 @@
+"""The feature figures of `make bench` (results["features"]), each a ratio:
+
+- surprises (bench/surprises.py, issue 16): a linked member's pages and summary
+  over an unlinked parent's, at 10 000 gifts and at the scaling size
+  (BENCH_SCALE_ROWS, 1 000 000), in process through the Flask test client.
+
+They run on a fresh PostgreSQL database of the run when one answers (what
+production runs), else on SQLite files in the run's temporary directory. Every
+module stays runnable alone; this one only chooses the databases and sizes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bench import settings, surprises
+from bench.databases import Postgres
+from bench.settings import log
+
+
+def _database(postgres: Postgres | None, workdir: Path, name: str) -> str:
+    """A fresh, empty database for one feature figure; its URL."""
+    if postgres is None:
+        return f"sqlite:///{workdir / f'{name}.db'}"
+    return postgres.create(postgres.name(name))
+
+
+def bench_features(postgres: Postgres | None, workdir: Path) -> dict[str, Any]:
+    """Every feature figure; the databases made go with ``postgres.drop_all``."""
+    sizes = {"small": settings.SURPRISE_GIFTS, "big": settings.SCALE_BIG}
+    runs = {}
+    for size, gifts in sizes.items():
+        rounds, calls = settings.SURPRISE_ROUNDS[size]
+        url = _database(postgres, workdir, f"surprises_{size}")
+        log(f"surprises: {gifts} gifts, {rounds} rounds of {calls} calls")
+        runs[str(gifts)] = surprises.measure(url, gifts, rounds, calls)
+    return {"surprises": runs}
