@@ -21,8 +21,9 @@ What it does, in one bounded run (about 4 minutes with the defaults):
 3. Memory: peak RSS (VmHWM) of each gunicorn worker after its load.
 4. Features (bench.features): what the surprise rule costs a linked member's
    page (bench/surprises.py), at 10 000 and at 1 000 000 gifts, on PostgreSQL
-   when it answers (else SQLite); each figure a ratio, with its target in
-   bench/targets.py.
+   when it answers (else SQLite), and a signed-in reader's latency during a
+   flood of sign-ins (bench/flood.py, its own gunicorn on SQLite); each figure
+   a ratio, with its target in bench/targets.py where one is set.
 
 Results: latest.json and latest.png in bench/results/ (or BENCH_RESULTS_DIR),
 and Markdown on stdout. Everything it starts or creates (processes, temp dir,
@@ -44,7 +45,7 @@ import warnings
 from pathlib import Path
 from typing import Any
 
-from bench import flood, settings
+from bench import settings
 from bench.cases import bench_service
 from bench.chart import chart
 from bench.databases import find_postgres
@@ -128,11 +129,6 @@ def main() -> int:
     directory = results_dir()
     directory.mkdir(parents=True, exist_ok=True)
     measure_all(wrk, results, postgres)
-    # The sign-in flood (bench/flood.py: its own server and files, runnable
-    # alone); BENCH_SKIP_FLOOD=1 leaves it out.
-    if os.environ.get("BENCH_SKIP_FLOOD", "").strip() in ("", "0"):
-        log("sign-in flood (bench/flood.py)")
-        results["flood"] = flood.run()
     results["checks"] = add_ratios(results)
     results["total_seconds"] = round(time.monotonic() - begun, 1)
     write_results(results, directory)

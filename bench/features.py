@@ -2,7 +2,11 @@
 
 - surprises (bench/surprises.py, issue 16): a linked member's pages and summary
   over an unlinked parent's, at 10 000 gifts and at the scaling size
-  (BENCH_SCALE_ROWS, 1 000 000), in process through the Flask test client.
+  (BENCH_SCALE_ROWS, 1 000 000), in process through the Flask test client;
+- flood (bench/flood.py, issue 17): a signed-in reader's p50 and p99 during a
+  flood of sign-ins over its p50 without it, on its own gunicorn and SQLite
+  file (a port of BENCH_PORTS); reported without a target ("within a few
+  times" names no number). BENCH_SKIP_FLOOD=1 leaves it out.
 
 They run on a fresh PostgreSQL database of the run when one answers (what
 production runs), else on SQLite files in the run's temporary directory. Every
@@ -14,7 +18,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench import settings, surprises
+from bench import flood, settings, surprises
 from bench.databases import Postgres
 from bench.settings import log
 
@@ -35,4 +39,8 @@ def bench_features(postgres: Postgres | None, workdir: Path) -> dict[str, Any]:
         url = _database(postgres, workdir, f"surprises_{size}")
         log(f"surprises: {gifts} gifts, {rounds} rounds of {calls} calls")
         runs[str(gifts)] = surprises.measure(url, gifts, rounds, calls)
-    return {"surprises": runs}
+    features: dict[str, Any] = {"surprises": runs}
+    if not settings.SKIP_FLOOD:
+        log("sign-in flood (bench/flood.py)")
+        features["flood"] = flood.run()
+    return features

@@ -17,8 +17,9 @@ and the same clients listing gifts with made-up tokens (401, no password
 checked): what any flood of cheap requests costs a reader.
 
 Usage: .venv/bin/python bench/flood.py     (FLOOD_PORT: a port to serve on,
-default a free one; FLOOD_SECONDS 6, FLOOD_QUIET 6, FLOOD_CLIENTS 24)
-Last line: FLOOD_JSON {...}, for bench/run.py.
+default a free one, of BENCH_PORTS if set; FLOOD_SECONDS 6, FLOOD_QUIET 6,
+FLOOD_CLIENTS 24)
+Last line: FLOOD_JSON {...}; `make bench` calls ``run`` (bench/features.py).
 """
 
 from __future__ import annotations
@@ -31,7 +32,6 @@ import multiprocessing
 import os
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -51,6 +51,7 @@ from flask_migrate import upgrade  # noqa: E402
 from app import create_app  # noqa: E402
 from app.access import accounts  # noqa: E402
 from app.extensions import db  # noqa: E402
+from bench.serving import free_port  # noqa: E402  (a port of BENCH_PORTS)
 
 SECONDS = float(os.environ.get("FLOOD_SECONDS", 6))
 QUIET = float(os.environ.get("FLOOD_QUIET", 6))
@@ -62,12 +63,6 @@ UNBOUNDED = {"SIGN_IN_HASHES_PER_WORKER": "1000", "SIGN_IN_HASHES_PER_HOST": "10
 
 def log(message: str) -> None:
     print(f"[flood {time.strftime('%H:%M:%S')}] {message}", file=sys.stderr, flush=True)
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def request(
