@@ -89,6 +89,14 @@ def test_a_worker_whose_database_is_away_still_starts_and_answers_503(
     assert int(response.headers["Retry-After"]) > 0
 
 
+def test_an_app_without_the_database_starts_under_the_same_config() -> None:
+    # make bench serves its ceiling (a plain Flask app) with gunicorn.conf.py,
+    # whose post_worker_init fills the pools: there are none to fill.
+    plain = Flask("ceiling")
+    database.fill_pools(plain)
+    assert "sqlalchemy" not in plain.extensions
+
+
 def test_waiting_for_a_pooled_connection_is_a_bounded_503(
     database_url_for_tests: str, app: Flask, monkeypatch: pytest.MonkeyPatch
 ) -> None:
