@@ -2,15 +2,18 @@
 
 A cursor is AES-GCM sealed with the server's key (app/sealing.py): the bench
 writes, with the same settings (CURSOR_KEY, or the instance folder's key
-file) as the gunicorn it starts, the cursors a page ending just above random
-ids would hand out, one a line; the script picks one per request.
+file) as the gunicorn it starts, the cursors a page ending at a random place
+of the newest-first order would hand out, one a line; the script picks one
+per request.
 """
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import tempfile
 from pathlib import Path
+from typing import Any
 
 from app import create_app
 from app.gifts import cursors
@@ -18,13 +21,22 @@ from app.gifts import cursors
 COUNT = 2000
 
 
+def _position(now: dt.datetime, low: int, high: int) -> dict[str, Any]:
+    """A place in "recent" order (created_at, then id): bench.seed's gifts were
+    created over the year before ``now``; a week in, a page has 50 older ones."""
+    minutes = random.randint(60 * 24 * 7, 60 * 24 * 358)
+    created = now - dt.timedelta(minutes=minutes)
+    return {"created_at": created, "id": random.randint(low, high)}
+
+
 def write(ids: tuple[int, int], count: int = COUNT) -> Path:
     """A file of ``count`` sealed "recent" cursors after ids in the range."""
     low, high = ids
+    now = dt.datetime.now(dt.UTC)
     app = create_app({"SQLALCHEMY_DATABASE_URI": "sqlite:///:memory:"})
     with app.app_context():
         lines = [
-            cursors.encode_cursor("recent", {"id": random.randint(low + 50, high + 1)})  # type: ignore[arg-type]
+            cursors.encode_cursor("recent", _position(now, low, high))
             for _ in range(count)
         ]
     with tempfile.NamedTemporaryFile(
