@@ -106,7 +106,8 @@ def time_listing(app: Any, list_id: int) -> dict:
             "recent_last": (
                 "&cursor="
                 + _cursor_of(
-                    "recent", "SELECT id FROM gifts ORDER BY id LIMIT 1 OFFSET 50"
+                    "recent",  # newest first: by created_at, then id
+                    "SELECT id FROM gifts ORDER BY created_at, id LIMIT 1 OFFSET 50",
                 ),
                 False,
             ),
@@ -135,8 +136,9 @@ def time_listing(app: Any, list_id: int) -> dict:
                 f"&list_ids={list_id}&cursor="
                 + _cursor_of(
                     "recent",
-                    f"SELECT gift_id FROM gift_lists WHERE list_id = {list_id}"
-                    " ORDER BY gift_id LIMIT 1 OFFSET 50",
+                    "SELECT g.id FROM gifts AS g JOIN gift_lists AS l ON"
+                    f" l.gift_id = g.id WHERE l.list_id = {list_id}"
+                    " ORDER BY g.created_at, g.id LIMIT 1 OFFSET 50",
                 ),
                 False,
             ),
