@@ -41,8 +41,10 @@ def seed_gifts(url: str, count: int, seed: int = 2026) -> tuple[int, int]:
 
 
 # One statement, no Python loop: a million rows in a few seconds. Columns of
-# revision 0001 only (no from_santa, no version). Prices: 2 decimals, 1 in 10
-# null, so price_asc pages walk both the priced and the unpriced part.
+# revision 0001 only (no from_santa, no version). SQLite's times are written as
+# the app stores them (microseconds included): cursors compare them as text.
+# Prices: 2 decimals, 1 in 10 null, so price_asc pages walk both the priced and
+# the unpriced part.
 _COLUMNS = (
     "name, description, price, quantity, priority, status, created_at, updated_at"
 )
@@ -59,8 +61,8 @@ SELECT 'Gift ' || n,
        CASE n % 3 WHEN 0 THEN 'low' WHEN 1 THEN 'medium' ELSE 'high' END,
        CASE n % 4 WHEN 0 THEN 'idea' WHEN 1 THEN 'selected'
                   WHEN 2 THEN 'purchased' ELSE 'received' END,
-       datetime('2026-01-01', '+' || n || ' seconds'),
-       datetime('2026-01-01', '+' || n || ' seconds')
+       datetime('2026-01-01', '+' || n || ' seconds') || '.000000',
+       datetime('2026-01-01', '+' || n || ' seconds') || '.000000'
 FROM seq
 """
 
