@@ -22,8 +22,10 @@ What it does, in one bounded run (about 4 minutes with the defaults):
 4. Features (bench.features): what the surprise rule costs a linked member's
    page (bench/surprises.py), at 10 000 and at 1 000 000 gifts, on PostgreSQL
    when it answers (else SQLite), and a signed-in reader's latency during a
-   flood of sign-ins (bench/flood.py, its own gunicorn on SQLite); each figure
-   a ratio, with its target in bench/targets.py where one is set.
+   flood of sign-ins (bench/flood.py, its own gunicorn on SQLite), and an
+   occasion's budget view and first page at 1 000 000 gifts against the plain
+   first page (bench/occasions.py); each figure a ratio, with its target in
+   bench/targets.py where one is set.
 
 Results: latest.json and latest.png in bench/results/ (or BENCH_RESULTS_DIR),
 and Markdown on stdout. Everything it starts or creates (processes, temp dir,

@@ -6,7 +6,11 @@
 - flood (bench/flood.py, issue 17): a signed-in reader's p50 and p99 during a
   flood of sign-ins over its p50 without it, on its own gunicorn and SQLite
   file (a port of BENCH_PORTS); reported without a target ("within a few
-  times" names no number). BENCH_SKIP_FLOOD=1 leaves it out.
+  times" names no number). BENCH_SKIP_FLOOD=1 leaves it out;
+- occasions (bench/occasions.py, issue 18): an occasion's budget view (1 000
+  gifts for 20 people) and its first page of gifts (occasion_ids) over the
+  plain first page, on the surprises' big database (BENCH_SCALE_ROWS gifts
+  already there), at most 3 x each.
 
 They run on a fresh PostgreSQL database of the run when one answers (what
 production runs), else on SQLite files in the run's temporary directory. Every
@@ -18,7 +22,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench import flood, settings, surprises
+from bench import flood, occasions, settings, surprises
 from bench.databases import Postgres
 from bench.settings import log
 
@@ -40,6 +44,8 @@ def bench_features(postgres: Postgres | None, workdir: Path) -> dict[str, Any]:
         log(f"surprises: {gifts} gifts, {rounds} rounds of {calls} calls")
         runs[str(gifts)] = surprises.measure(url, gifts, rounds, calls)
     features: dict[str, Any] = {"surprises": runs}
+    log(f"occasions (bench/occasions.py): {settings.SCALE_BIG} gifts")
+    features["occasions"] = occasions.run(url, settings.SCALE_BIG)
     if not settings.SKIP_FLOOD:
         log("sign-in flood (bench/flood.py)")
         features["flood"] = flood.run()
