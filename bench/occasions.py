@@ -1,11 +1,11 @@
 """Occasions at scale: the budget view of an occasion and the gift listing
 filtered by ``occasion_ids``, against the plain first page of the gifts.
 
-Standalone, and part of `make bench` (bench/features.py calls ``run`` on the
-surprises' big database): on a database migrated to head,
-it fills gifts to ``--gifts`` rows (1 000 000 for `make bench`) with plain
-SQL, puts 1 000 of them (spread over the table) under one occasion, each for
-one or two of 20 people who all have a budget, and times through the app
+Standalone, and part of `make bench` (bench/features.py calls ``run``): on a
+database migrated to head, it fills gifts to ``--gifts`` rows (1 000 000 for
+`make bench`) with plain SQL, puts 1 000 of them (spread over the table) under
+one occasion, each for one or two of 20 people who all have a budget, and
+times through the app
 (its test client, as bench/scaling.py's listing check does):
 
 - ``budget_view``: GET /api/v1/occasions/{id}/budget (20 rows, one query);
