@@ -153,3 +153,15 @@ def record_id(**kwargs: Any) -> StrictInteger:
     """An id (or a version) in a backup record: a JSON integer in range."""
     kwargs.setdefault("required", True)
     return StrictInteger(validate=validate.Range(min=1, max=MAX_ID), **kwargs)
+
+
+def without_nulls(
+    data: dict[str, Any], not_nullable: tuple[str, ...]
+) -> dict[str, Any]:
+    """A PATCH body less the nulls sent for columns that cannot be null (null
+    there means "leave it"): the post_load of every update schema."""
+    return {
+        key: value
+        for key, value in data.items()
+        if value is not None or key not in not_nullable
+    }

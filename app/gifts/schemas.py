@@ -25,6 +25,7 @@ from app.fields import (
     record_id,
     text_field,
     web_url,
+    without_nulls,
 )
 from app.models import MAX_TEXT, PRIORITIES, STATUSES, Gift
 
@@ -40,12 +41,8 @@ NOT_NULLABLE = (
     "list_ids",
 )
 BULK_MAX_IDS = 100
-# Link sets of a gift (people it is for, lists it is on), and their bulk
-# add_/remove_ variants.
+# Link sets of a gift (people it is for, lists it is on).
 LINK_FIELDS = ("recipient_ids", "list_ids")
-LINK_CHANGES = tuple(
-    f"{verb}_{field}" for field in LINK_FIELDS for verb in ("add", "remove")
-)
 
 
 class GiftCreateSchema(ma.Schema):
@@ -133,11 +130,7 @@ class GiftUpdateSchema(GiftCreateSchema):
 
     @ma.post_load
     def _drop_null_non_nullable(self, data: dict[str, Any], **kwargs: Any) -> Any:
-        return {
-            key: value
-            for key, value in data.items()
-            if value is not None or key not in NOT_NULLABLE
-        }
+        return without_nulls(data, NOT_NULLABLE)
 
 
 class GiftRecordSchema(GiftCreateSchema):

@@ -16,6 +16,7 @@ from app.fields import (
     TrimmedString,
     id_list,
     record_id,
+    without_nulls,
 )
 from app.keyset import PageArgsSchema
 from app.models import LIST_KINDS, MAX_LIST_NAME, GiftList
@@ -69,11 +70,7 @@ class ListUpdateSchema(ma.Schema):
 
     @ma.post_load
     def _drop_null_non_nullable(self, data: dict[str, Any], **kwargs: Any) -> Any:
-        return {
-            key: value
-            for key, value in data.items()
-            if value is not None or key not in ("name", "kind")
-        }
+        return without_nulls(data, ("name", "kind"))
 
 
 class ListSchema(ModelDumpSchema):

@@ -20,6 +20,7 @@ from app.fields import (
     StrictInteger,
     TrimmedString,
     record_id,
+    without_nulls,
 )
 from app.keyset import PageArgsSchema
 from app.models import MAX_OCCASION_NAME, OCCASION_KINDS, Occasion
@@ -71,11 +72,7 @@ class OccasionUpdateSchema(OccasionCreateSchema):
 
     @ma.post_load
     def _drop_null_non_nullable(self, data: dict[str, Any], **kwargs: Any) -> Any:
-        return {
-            key: value
-            for key, value in data.items()
-            if value is not None or key not in NOT_NULLABLE
-        }
+        return without_nulls(data, NOT_NULLABLE)
 
 
 class OccasionRecordSchema(OccasionCreateSchema):
