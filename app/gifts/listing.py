@@ -11,7 +11,6 @@ statements are those of before surprises.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
 from typing import Any
 
 import sqlalchemy as sa
@@ -21,6 +20,7 @@ from app.gifts.cursors import decode_cursor, encode_cursor
 from app.gifts.links import LINKS
 from app.gifts.store import read_columns
 from app.models import STATUSES
+from app.money import cents, exact_sum, from_cents, joined
 from app.transactions import autocommit, retry_read
 from app.visibility import (
     Viewer,
@@ -156,42 +156,35 @@ def summarize(args: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
     where = filters(args, viewer, whole=True)
     wish = wish_view(viewer, whole=True).label("wish")
     with autocommit() as connection:
-        if connection.dialect.name == "sqlite":
-            # SQLite keeps NUMERIC as a float: sum whole cents (exact integers).
-            cents = sa.cast(sa.func.round(gifts.c.price * 100), sa.BigInteger)
-            amount = sa.func.sum(cents * gifts.c.quantity)
-        else:
-            amount = sa.func.sum(gifts.c.price * gifts.c.quantity)
+        # Whole cents, summed exactly whatever the total (app/money.py).
+        amount = exact_sum(cents(gifts.c.price) * gifts.c.quantity, "amount")
         groups: list[Any] = [gifts.c.status]
         if viewer.linked:
             groups.append(wish)
         statement = (
             sa.select(
                 *groups,
-                sa.func.count(),
-                sa.func.count().filter(gifts.c.from_santa.is_(True)),
-                amount,
+                sa.func.count().label("count"),
+                sa.func.count().filter(gifts.c.from_santa.is_(True)).label("santa"),
+                *amount,
             )
             .select_from(whole_table(viewer))
             .where(*where)
             .group_by(*groups)
         )
-        rows = connection.execute(statement).all()
+        rows = connection.execute(statement).mappings().all()
     by_status = dict.fromkeys(STATUSES, 0)
-    santa, total = 0, Decimal(0)
+    santa, total = 0, 0
     for row in rows:
-        status, count, from_santa, price_total = (row[0], *row[-3:])
-        if viewer.linked and row[1]:  # wishes, as their wisher sees them
+        status, from_santa = row["status"], row["santa"]
+        if viewer.linked and row["wish"]:  # wishes, as their wisher sees them
             status, from_santa = "idea", 0
-        by_status[status] += count
+        by_status[status] += row["count"]
         santa += from_santa
-        if price_total is not None:
-            if connection.dialect.name == "sqlite":
-                price_total = Decimal(price_total) / 100
-            total += Decimal(price_total)
+        total += joined(row, "amount")
     return {
         "total": sum(by_status.values()),
         "by_status": by_status,
         "from_santa": santa,
-        "price_total": total.quantize(Decimal("0.01")),
+        "price_total": from_cents(total),
     }

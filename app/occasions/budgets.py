@@ -1,7 +1,7 @@
 """Budgets per person and occasion, and the budget view of an occasion.
 
-The view is one statement, summed by the database in integer cents (SQLite
-keeps NUMERIC as a float: 0.1 + 0.2 would not be 0.3), over the occasion's
+The view is one statement, summed by the database in integer cents, exact
+whatever the size (app/money.py), over the occasion's
 gifts as the asking member sees them (``visible_to`` and the wish view's
 status, from app/visibility.py). A gift counts in full in the row of each of
 its people, and once in the total. The member's own person has no row and
@@ -19,6 +19,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection
 
 from app.models import Occasion, Person, budgets, gift_recipients
+from app.money import cents, exact_sum, from_cents, joined
 from app.transactions import NotFound, autocommit, retry_read, transaction
 from app.visibility import Viewer, as_seen, gifts, visible_to
 
@@ -26,7 +27,6 @@ occasions = Occasion.__table__
 people = Person.__table__
 SPENT = ("purchased", "received")
 PLANNED = ("idea", "selected")
-CENT = Decimal("0.01")
 
 
 class OwnBudget(Exception):
@@ -62,15 +62,6 @@ def _lock_both(connection: Connection, occasion_id: int, person_id: int) -> None
             raise missing
 
 
-def cents(column: Any) -> Any:
-    """A NUMERIC(10,2) amount as whole cents, exact on both databases."""
-    return sa.cast(sa.func.round(column * 100), sa.BigInteger)
-
-
-def from_cents(value: int | None) -> Decimal | None:
-    return None if value is None else (Decimal(value) / 100).quantize(CENT)
-
-
 def set_budget(
     occasion_id: int, person_id: int, amount: Decimal, viewer: Viewer
 ) -> dict[str, Any]:
@@ -103,6 +94,9 @@ def delete_budget(occasion_id: int, person_id: int, viewer: Viewer) -> None:
         raise MissingBudget()
 
 
+SUMS, PARTS = ("spent", "planned"), ("high", "low")
+
+
 @lru_cache(maxsize=256)
 def _statement(viewer: Viewer) -> sa.Select[Any]:
     """Every row of the view and the total, in one statement: rows first (by
@@ -126,8 +120,8 @@ def _statement(viewer: Viewer) -> sa.Select[Any]:
     per_person = (
         sa.select(
             gift_recipients.c.person_id,
-            sa.func.sum(seen.c.spent).label("spent"),
-            sa.func.sum(seen.c.planned).label("planned"),
+            *exact_sum(seen.c.spent, "spent"),
+            *exact_sum(seen.c.planned, "planned"),
         )
         .join(seen, seen.c.gift_id == gift_recipients.c.gift_id)
         .group_by(gift_recipients.c.person_id)
@@ -143,8 +137,7 @@ def _statement(viewer: Viewer) -> sa.Select[Any]:
             people.c.id.label("person_id"),
             people.c.name,
             budget.c.cents.label("budget"),
-            sa.func.coalesce(per_person.c.spent, 0).label("spent"),
-            sa.func.coalesce(per_person.c.planned, 0).label("planned"),
+            *(per_person.c[f"{sum}_{part}"] for sum in SUMS for part in PARTS),
         )
         .select_from(
             people.outerjoin(budget, budget.c.person_id == people.c.id).outerjoin(
@@ -157,16 +150,15 @@ def _statement(viewer: Viewer) -> sa.Select[Any]:
         )
         .cte("rows")
     )
+    # The occasion's gifts, each once: one pass over them, one row always.
+    sums = sa.select(
+        *exact_sum(seen.c.spent, "spent"), *exact_sum(seen.c.planned, "planned")
+    ).subquery("sums")
     total = sa.select(
         sa.cast(sa.null(), sa.Integer).label("person_id"),
         sa.cast(sa.null(), people.c.name.type).label("name"),
         sa.select(sa.func.sum(rows.c.budget)).scalar_subquery().label("budget"),
-        sa.select(sa.func.coalesce(sa.func.sum(seen.c.spent), 0))
-        .scalar_subquery()
-        .label("spent"),
-        sa.select(sa.func.coalesce(sa.func.sum(seen.c.planned), 0))
-        .scalar_subquery()
-        .label("planned"),
+        *sums.c,
         sa.literal_column("1").label("is_total"),
         # The total's row is there whether or not the occasion is.
         sa.exists().where(occasions.c.id == occasion_id).label("found"),
@@ -183,7 +175,7 @@ def _statement(viewer: Viewer) -> sa.Select[Any]:
 
 
 def _amounts(row: Any) -> dict[str, Any]:
-    budget, spent, planned = row["budget"], int(row["spent"]), int(row["planned"])
+    budget, spent, planned = row["budget"], joined(row, "spent"), joined(row, "planned")
     over = budget is not None and spent + planned > budget
     remaining = None if budget is None else budget - spent - planned
     return {
