@@ -409,7 +409,11 @@ def test_the_bearer_scheme_guards_every_api_operation_but_sign_in(
         ("post", "/api/v1/gifts"),
         ("patch", "/api/v1/gifts"),
         ("patch", "/api/v1/gifts/{gift_id}"),
-        # A child deleting an occasion; a member's own budget.
+        # A linked member listing their own wish.
+        ("post", "/api/v1/lists"),
+        # A child deleting a person, a list or an occasion; a member's own budget.
+        ("delete", "/api/v1/people/{person_id}"),
+        ("delete", "/api/v1/lists/{list_id}"),
         ("delete", "/api/v1/occasions/{occasion_id}"),
         ("put", budget),
         ("delete", budget),

@@ -67,6 +67,7 @@ class Lists(MethodView):
 
     @blp.arguments(ListCreateSchema())
     @blp.response(201, ListSchema, headers=ETAG_HEADER)
+    @_problem(403, "A wish's lists are not its wisher's to change; nothing changed.")
     @blp.doc(responses=BODY_ERRORS)
     def post(self, fields: dict[str, Any]) -> tuple[RowMapping, dict[str, str]]:
         """Create a list, maybe holding some gifts at once"""
@@ -100,6 +101,7 @@ class ListById(MethodView):
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.response(204)
+    @_problem(403, "Only a parent may delete a list.")
     @_problem(404, "No such list.")
     @_problem(412, "The list changed since that ETag; nothing changed.")
     @blp.doc(responses=SERVER_ERRORS)

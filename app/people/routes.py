@@ -97,6 +97,7 @@ class PersonById(MethodView):
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.response(204)
+    @_problem(403, "Only a parent may delete a person.")
     @_problem(404, "No such person.")
     @_problem(412, "The person changed since that ETag; nothing changed.")
     @_problem(409, "The person is a member of the family; nothing changed.")
