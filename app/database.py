@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import os
+import sqlite3
 import threading
 import time
 import weakref
@@ -15,7 +16,7 @@ import sqlalchemy as sa
 from flask import Flask, Response, current_app, g, request
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 
-from app import ids, revisions, sqlite_writers
+from app import folding, ids, revisions, sqlite_writers
 from app.errors import problem
 
 log = logging.getLogger(__name__)
@@ -137,6 +138,17 @@ def _log_new_connection(_dbapi_connection: Any, _record: Any) -> None:
     """LOG_LEVEL=DEBUG shows each new connection (with the request that
     opened it, if one did): in steady state, none."""
     log.debug("database connection opened")
+
+
+@sa.event.listens_for(sa.pool.Pool, "connect")
+def _register_search_function(dbapi_connection: Any, _record: Any) -> None:
+    """SQLite: ``gift_name_contains(name, folded term)``, the search rule
+    (app/folding.py) for the searches its trigram index cannot serve
+    (app/gifts/search.py)."""
+    if isinstance(dbapi_connection, sqlite3.Connection):
+        dbapi_connection.create_function(
+            "gift_name_contains", 2, folding.contains, deterministic=True
+        )
 
 
 @sa.event.listens_for(sa.Engine, "engine_connect")

@@ -372,3 +372,50 @@ def test_odd_etags_are_a_412_or_ignored_never_a_server_error(
         _no_server_error(response)
     if header.strip() != "*":  # no tag this service issued can be generated
         assert client.get(url).get_json() == before
+
+
+# Unicode search terms: never a 5xx, and the answer is the substring of the
+# folded name (tests/test_search.py's oracle, not app/folding.py). -----------
+
+# Letters whose folding is the point (σ/ς/Σ, ß/ẞ, İ/i/ı, the Kelvin and ohm
+# signs, µ/μ, ſ, the Dz digraphs, Cyrillic), accents, LIKE's and FTS5's
+# operators, spaces and an emoji.
+SEARCH_ALPHABET = 'aAäÄeéÉEsSßẞσςΣiIİıkK\u212aǄǅǆΩω\u2126жЖёЁµμſ%_"*^ -🎁1'
+SEARCH_TEXT = st.text(SEARCH_ALPHABET, min_size=1, max_size=8)
+
+
+@FUZZ_SETTINGS
+@given(
+    names=st.lists(SEARCH_TEXT, min_size=1, max_size=6),
+    terms=st.lists(st.text(SEARCH_ALPHABET, min_size=2, max_size=5), max_size=4),
+)
+def test_unicode_search_terms_answer_the_folded_substring(
+    app: Flask, client: FlaskClient, names: list[str], terms: list[str]
+) -> None:
+    from app.extensions import db
+    from tests.test_search import folded
+
+    with app.app_context(), db.engine.begin() as connection:
+        connection.exec_driver_sql("DELETE FROM gifts")
+    stored = []
+    for name in names:
+        response = client.post("/api/v1/gifts", json={"name": name})
+        _no_server_error(response)
+        if response.status_code == 201:
+            stored.append(response.get_json()["name"])
+    # Substrings of the names too, so that terms also find something.
+    terms += [name[1:4] for name in stored if len(name) >= 4]
+    for term in terms:
+        for path, extra in (
+            ("/api/v1/gifts", {"limit": 100}),
+            ("/api/v1/gifts/summary", {}),
+        ):
+            response = client.get(path, query_string={"search": term, **extra})
+            _no_server_error(response)
+            assert response.status_code == 200, response.get_json()
+            want = sorted(n for n in stored if folded(term) in folded(n))
+            body = response.get_json()
+            if path.endswith("summary"):
+                assert body["total"] == len(want), term
+            else:
+                assert sorted(g["name"] for g in body["items"]) == want, term

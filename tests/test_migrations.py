@@ -4,6 +4,8 @@ TEST_DATABASE_URL is set): the from_santa change keeps every row both ways."""
 from __future__ import annotations
 
 import datetime as dt
+import shutil
+import uuid
 from collections.abc import Iterator
 from decimal import Decimal
 from typing import Any
@@ -621,3 +623,106 @@ def test_occasions_upgrade_runs_again_after_a_failed_index_build(
     assert valid and "UNIQUE" not in definition
     assert "(occasion_id, created_at, id)" in definition
     check()
+
+
+# The search index (0010) ---------------------------------------------------------
+
+BEFORE_NAME_SEARCH = "0009"
+NAME_SEARCH = "0010"
+NAME_SEARCH_TRIGGERS = {
+    "gifts_name_search_insert",
+    "gifts_name_search_delete",
+    "gifts_name_search_update",
+}
+
+
+def _triggers() -> set[str]:
+    if db.engine.dialect.name != "sqlite":
+        return set()
+    with db.engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT name FROM sqlite_master WHERE type = 'trigger'"
+        )
+        return {name for (name,) in rows}
+
+
+def _indexed_ids(term: str) -> set[int]:
+    with db.engine.connect() as connection:
+        rows = connection.exec_driver_sql(
+            "SELECT rowid FROM gift_name_search WHERE gift_name_search MATCH ?",
+            (f'"{term}"',),
+        )
+        return {gift_id for (gift_id,) in rows}
+
+
+def _search(app: Flask, term: str) -> list[str]:
+    _, token = make_member(app, f"Reader {uuid.uuid4().hex[:6]}", "parent")
+    db.session.remove()
+    client = client_with_token(app, token)
+    response = client.get("/api/v1/gifts", query_string={"search": term})
+    assert response.status_code == 200, response.get_json()
+    return [gift["name"] for gift in response.get_json()["items"]]
+
+
+def test_name_search_index_comes_and_goes_with_rows_present(
+    migration_app: Flask,
+) -> None:
+    upgrade(revision=BEFORE_NAME_SEARCH)
+    insert_pre_feature_rows()
+    before = (columns().keys(), indexes(), _tables(), _triggers())
+    rows = read_rows("from_santa")
+
+    upgrade(revision=NAME_SEARCH)
+
+    sqlite = db.engine.dialect.name == "sqlite"
+    assert (columns().keys(), indexes()) == before[:2]
+    if sqlite:
+        assert "gift_name_search" in _tables() - before[2]
+        assert _triggers() - before[3] == NAME_SEARCH_TRIGGERS
+        assert _indexed_ids("TRAIN") == {1}  # the rows present are indexed
+    else:  # PostgreSQL: nothing (0006's index serves search)
+        assert (_tables(), _triggers()) == before[2:]
+    assert read_rows("from_santa") == rows
+    assert _search(migration_app, "TRAIN SET") == ["Wooden train set"]
+    assert _search(migration_app, "OC") == ["Socks"]
+
+    downgrade(revision=BEFORE_NAME_SEARCH)
+
+    assert (columns().keys(), indexes(), _tables(), _triggers()) == before
+    assert read_rows("from_santa") == rows
+    upgrade()  # and up again, with the rows present
+    if sqlite:
+        assert _indexed_ids("socks") == {2}
+
+
+def test_a_later_rebuild_of_gifts_leaves_the_index_in_step(
+    migration_app: Flask, tmp_path: Any
+) -> None:
+    """A migration after 0010 that rebuilds gifts as 0007 and 0009 do drops
+    the triggers with the old table: migrations/env.py puts them back."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite rebuilds tables; PostgreSQL has no such index")
+    directory = tmp_path / "migrations"
+    shutil.copytree("migrations", directory)
+    (directory / "versions" / "0099_rebuild_gifts.py").write_text(
+        '"""Rebuild gifts (a test\'s).\n\nRevision ID: 0099\nRevises: 0010\n"""\n'
+        "from alembic import op\n"
+        "revision, down_revision = '0099', '0010'\n"
+        "def upgrade():\n"
+        "    with op.batch_alter_table('gifts', recreate='always',"
+        " table_kwargs={'sqlite_autoincrement': True}):\n"
+        "        pass\n"
+        "    op.execute(\"UPDATE gifts SET name = name || '!'\")\n"
+        "def downgrade():\n"
+        "    pass\n"
+    )
+    upgrade(revision=NAME_SEARCH)
+    insert_pre_feature_rows()
+
+    upgrade(directory=str(directory), revision="0099")
+
+    assert NAME_SEARCH_TRIGGERS <= _triggers()
+    assert _indexed_ids("socks!") == {2}
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE gifts SET name = 'Sledge' WHERE id = 1")
+    assert _indexed_ids("sledge") == {1} and _indexed_ids("train") == set()

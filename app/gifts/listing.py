@@ -16,6 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from app.extensions import db
+from app.gifts import search
 from app.gifts.cursors import decode_cursor, encode_cursor
 from app.gifts.links import LINKS
 from app.gifts.store import read_columns
@@ -73,7 +75,7 @@ def filters(args: dict[str, Any], viewer: Viewer, whole: bool = False) -> list[A
     if args.get("occasion_ids"):
         where.append(gifts.c.occasion_id.in_(args["occasion_ids"]))
     if args.get("search"):
-        where.append(gifts.c.name.icontains(args["search"], autoescape=True))
+        where.append(search.matches(args["search"], db.engine.dialect.name, whole))
     for key, field in LINK_FILTERS.items():
         if args.get(key):
             table, column, _, _ = LINKS[field]
