@@ -1,5 +1,6 @@
-"""SQLite: an FTS5 trigram index of gift names for `search`, kept in step by
-triggers. PostgreSQL: nothing (0006's trigram index serves it there).
+"""SQLite: an FTS5 trigram index of gift names for search, kept by triggers.
+
+PostgreSQL: nothing (0006's trigram index serves `search` there).
 
 Without it every SQLite search read the whole table: at a million gifts a
 rare term's first page took 117 ms of CPU, a term found nowhere 374 ms; with
