@@ -95,6 +95,8 @@ def measure_all(wrk: str, results: dict[str, Any], postgres: Any) -> None:
             results["databases"]["postgresql"] = bench_service(
                 wrk, url, workdir, "postgresql", lambda: postgres.backend_pids(name)
             )
+        if settings.CASES_ONLY:
+            return
         results["scaling"]["sqlite"] = bench_scaling(
             f"sqlite:///{workdir / 'scale.db'}", "sqlite"
         )

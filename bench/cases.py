@@ -176,6 +176,8 @@ def bench_service(
         }
         result["memory"] = server.memory()
         result["server_errors_logged"] = server.log_tail(10000).count("Traceback")
+    if settings.CASES_ONLY:
+        return result
     env = {"DATABASE_URL": url, **FORMER_SETUP}
     with serving("wsgi:app", env, workdir / f"{name}-sync.log") as server:
         log(f"{name}: the former setup (sync workers) on {server.url}")

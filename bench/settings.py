@@ -8,7 +8,9 @@ answers), BENCH_SKIP_POSTGRES=1, BENCH_DB_PREFIX (the bench databases' names
 start with it; gifts_bench), BENCH_PORTS (e.g. 8300-8349: the servers listen
 on free ports of that range; default any free port), BENCH_RESULTS_DIR (where
 latest.json and latest.png go; bench/results), BENCH_SKIP_FEATURES=1 (no
-feature figures: bench.features), BENCH_SKIP_FLOOD=1 (no sign-in flood).
+feature figures: bench.features), BENCH_SKIP_FLOOD=1 (no sign-in flood),
+BENCH_ONLY=cases (the HTTP cases and their ceilings alone: no former-setup
+rerun, no scaling, no feature figures; a minute or two a database).
 
 BENCH_QUICK=1 proves the plumbing in about two minutes: 1 s cases, 1 000 gifts,
 150 000 rows for scaling, 1 repeat, results into a fresh temporary directory
@@ -88,6 +90,10 @@ SURPRISE_ROUNDS = {"small": (1, 3), "big": (1, 2)} if QUICK else {
     "small": (7, 40), "big": (3, 5)}  # fmt: skip
 SKIP_FEATURES = _flag("BENCH_SKIP_FEATURES")
 SKIP_FLOOD = _flag("BENCH_SKIP_FLOOD")
+ONLY = os.environ.get("BENCH_ONLY", "").strip()
+if ONLY not in ("", "cases"):
+    raise SettingError(f"BENCH_ONLY={ONLY!r}: the only choice is cases")
+CASES_ONLY = ONLY == "cases"
 
 SKIP_POSTGRES = _flag("BENCH_SKIP_POSTGRES")
 DATABASE_URL = os.environ.get("BENCH_DATABASE_URL", "").strip()
