@@ -256,8 +256,11 @@ def _engine() -> sa.Engine:
 def _require_served_schema() -> Response | None:
     if request.routing_exception is not None or not request.path.startswith("/api/"):
         return None  # 404, 405, probes and the docs answer whatever the schema
+    gate: SchemaGate = current_app.extensions["schema_gate"]
+    if time.monotonic() < gate.served_until:
+        return None  # checked within the second: no engine looked up
     try:
-        detail = current_app.extensions["schema_gate"].problem(_engine())
+        detail = gate.problem(_engine())
     except sa.exc.SQLAlchemyError as error:
         return _database_error(error)
     return None if detail is None else unavailable(detail)

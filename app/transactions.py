@@ -77,9 +77,10 @@ def autocommit(*, write: bool = False) -> Iterator[Connection]:
     transaction and a read none (pysqlite's autocommit switch costs more than
     it saves there).
     """
-    engine = db.engine
+    engines = db.engines  # one lookup of the app's engines, not two
+    engine = engines[None]
     if engine.dialect.name == "postgresql":
-        with db.engines[AUTOCOMMIT_BIND].connect() as connection:
+        with engines[AUTOCOMMIT_BIND].connect() as connection:
             yield connection
     elif write:
         with transaction() as connection:
