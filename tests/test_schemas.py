@@ -240,3 +240,35 @@ def test_people_and_list_rows_dump_as_marshmallow_would(app: Any) -> None:
     for schema, row in ((PersonSchema(), person), (ListSchema(), gift_list)):
         assert as_json(schema.dump(row)) == as_json(ma.Schema.dump(schema, row))
     assert PersonSchema().dump(person)["birthdate"] == "2019-05-04"
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [
+        "2026-12-02 00:49:25.482327",  # as SQLAlchemy writes one
+        "2026-12-02 00:49:25",  # CURRENT_TIMESTAMP, a migration's default
+        "2026-12-02 00:49:25.4823",  # other forms take the dialect's path
+        "2026-12-02 00:49",
+        None,
+    ],
+)
+def test_sqlite_timestamps_read_as_sqlalchemys_own_path_reads_them(
+    stored: str | None,
+) -> None:
+    """UTCDateTime's one-step reader on SQLite gives what the dialect's parser
+    followed by ``process_result_value`` (TypeDecorator's path) gives."""
+    from sqlalchemy.dialects import sqlite
+
+    from app.models.types import UTCDateTime
+
+    dialect = sqlite.dialect()
+    column = UTCDateTime().dialect_impl(dialect)
+    parse = column.impl_instance.dialect_impl(dialect).result_processor(dialect, None)
+    library = column.process_result_value(
+        None if stored is None else parse(stored), dialect
+    )
+    fast = column.result_processor(dialect, None)(stored)
+    assert fast == library
+    if library is not None:
+        assert fast.utcoffset() == dt.timedelta(0) == library.utcoffset()
+        assert fast.isoformat() == library.isoformat()
