@@ -17,6 +17,7 @@ THROUGHPUT_TARGETS = {
     "get_one": {"sqlite": 0.60, "postgresql": 0.45},
     "patch_santa": {"sqlite": 0.40, "postgresql": 0.35},
     "get_page": {"sqlite": 0.20, "postgresql": 0.20},
+    "post": {"sqlite": 0.20, "postgresql": 0.20},
 }
 TAIL_MAX = 5.0  # p99 <= 5 x p50
 SCALING_MAX = 1.5  # 1M rows <= 1.5 x 1k rows; last page <= 1.5 x first page
