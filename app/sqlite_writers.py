@@ -15,6 +15,7 @@ from __future__ import annotations
 import fcntl
 import os
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -27,6 +28,9 @@ WAIT_SECONDS = 5.0
 # lock belongs to an open file: threads sharing one would all "hold" it at once.
 # Keyed by process too, so a forked worker never shares its parent's.
 _descriptors: dict[tuple[int, int, str], int] = {}
+# (process id, lock path) -> the lock of this process's writers (_process_lock).
+_process_locks: dict[tuple[int, str], threading.RLock] = {}
+_process_locks_guard = threading.Lock()
 
 
 class WriterQueueTimeout(Exception):
@@ -76,13 +80,41 @@ def _acquire(key: tuple[int, int, str], descriptor: int, timeout: float) -> None
     raise WriterQueueTimeout()
 
 
+def _process_lock(path: str) -> threading.RLock:
+    """The lock this process's threads take before the file's: they queue
+    on it, so at most one thread of a worker waits in flock (a waiter there
+    costs a helper thread; 8 threads of a worker taking turns on one writer
+    started one for most writes)."""
+    key = (os.getpid(), path)
+    lock = _process_locks.get(key)
+    if lock is None:
+        with _process_locks_guard:
+            lock = _process_locks.setdefault(key, threading.RLock())
+    return lock
+
+
 @contextmanager
 def writer_lock(engine: sa.Engine) -> Iterator[None]:
-    """Hold the database's writer lock (SQLite files only) for the block."""
+    """Hold the database's writer lock (SQLite files only) for the block:
+    first this process's, then the file's, both within ``WAIT_SECONDS``."""
     path = _lock_path(engine)
     if path is None:
         yield
         return
+    deadline = time.monotonic() + WAIT_SECONDS
+    process_lock = _process_lock(path)
+    if not process_lock.acquire(timeout=WAIT_SECONDS):
+        raise WriterQueueTimeout()
+    try:
+        with _file_lock(path, max(deadline - time.monotonic(), 0.0)):
+            yield
+    finally:
+        process_lock.release()
+
+
+@contextmanager
+def _file_lock(path: str, timeout: float) -> Iterator[None]:
+    """The flock on the lock file beside the database, within ``timeout``."""
     key = (os.getpid(), threading.get_ident(), path)
     descriptor = _descriptors.get(key)
     if descriptor is None:
@@ -93,7 +125,7 @@ def writer_lock(engine: sa.Engine) -> Iterator[None]:
             yield
             return
         _descriptors[key] = descriptor
-    _acquire(key, descriptor, WAIT_SECONDS)
+    _acquire(key, descriptor, timeout)
     try:
         yield
     finally:
