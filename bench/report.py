@@ -16,7 +16,13 @@ from typing import Any
 from bench.load import wrk_version
 from bench.serving import expected_workers, worker_setup
 from bench.settings import ROOT, big_label
-from bench.targets import SCALING_MAX, SEARCH_MAX, TAIL_MAX, feature_figures
+from bench.targets import (
+    SCALING_MAX,
+    SEARCH_MAX,
+    SHAPE_MAX,
+    TAIL_MAX,
+    feature_figures,
+)
 
 NAMES = {"sqlite": "SQLite", "postgresql": "PostgreSQL"}
 
@@ -72,6 +78,7 @@ def markdown(results: dict[str, Any]) -> str:
     lines += _endpoints(services)
     lines += _compared(services, results["machine"].get("setup"))
     lines += _scaling(results["scaling"], results["settings"])
+    lines += _shapes(results["scaling"])
     lines += _memory(services)
     lines += _features(results)
     failed = [c for c in results["checks"] if not c["ok"]]
@@ -266,6 +273,40 @@ def _scaling(scaling: dict[str, Any], s: dict[str, Any]) -> list[str]:
         "search with a word in every name: first page/unfiltered first",
         lambda x: x["listing"]["search_common_word_first_over_unfiltered_first"],
     )
+    return lines
+
+
+def _shapes(scaling: dict[str, Any]) -> list[str]:
+    """Every listing shape's ratio to the plain first page (bench/shapes.py),
+    side by side per database; a ratio over its target is marked."""
+    measured = {d: x["shapes"] for d, x in scaling.items() if "shapes" in x}
+    if not measured:
+        return []
+    dialects = list(measured)
+    names = list(dict.fromkeys(n for x in measured.values() for n in x["shapes"]))
+    heads = " | ".join(NAMES.get(d, d) for d in dialects)
+    plain = " | ".join(f"{measured[d]['plain_first_ms']:.2f} ms" for d in dialects)
+    over = " | ".join(
+        f"{measured[d]['over_target']} of {len(measured[d]['shapes'])}"
+        for d in dialects
+    )
+    lines = [
+        "",
+        f"| listing shape / plain first page (target <= {SHAPE_MAX:g}) | {heads} |",
+        "|---|" + "---:|" * len(dialects),
+        f"| plain first page | {plain} |",
+        f"| shapes over the target | {over} |",
+    ]
+    for name in names:
+        cells = []
+        for d in dialects:
+            shape = measured[d]["shapes"].get(name)
+            if shape is None:
+                cells.append("-")
+            else:
+                mark = " ❌" if shape["ratio"] > SHAPE_MAX else ""
+                cells.append(f"{shape['ratio']:.2f}{mark}")
+        lines.append(f"| {name} | {' | '.join(cells)} |")
     return lines
 
 

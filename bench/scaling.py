@@ -7,6 +7,11 @@ BENCH_SCALE_ROWS, default 1 000 000 rows), in process, through the app.
    first and by price), the first and last page of a list holding every 20th
    gift, and the first page of two searches, each against the unfiltered
    first page.
+3. On the same table: every listing shape (bench/shapes.py: each filter
+   alone x each sort, first and 4th page, many / few / none matching, the
+   issue's combinations, a member linked to a person), each against the
+   plain first page; BENCH_SHAPES_ROUNDS, BENCH_SHAPES_SLOW_ROUNDS and
+   BENCH_SHAPES_ONLY there.
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ from bench import settings
 from bench.databases import flask_cli
 from bench.seed import insert_rows_sql, link_scale_rows
 from bench.settings import SCALE_SMALL, log
+from bench.shapes import analyze, seed_shapes, time_shapes
 
 
 def _median_ms(samples: list[float]) -> float:
@@ -38,7 +44,7 @@ def _fill(dialect: str, rows: int) -> float:
     started = time.perf_counter()
     with db.engine.begin() as connection:
         connection.exec_driver_sql("DELETE FROM gifts")
-        connection.execute(insert_rows_sql(dialect), {"rows": rows})
+        connection.execute(insert_rows_sql(dialect, random_ids=True), {"rows": rows})
     if dialect == "postgresql":
         with db.engine.connect().execution_options(
             isolation_level="AUTOCOMMIT"
@@ -213,13 +219,14 @@ def bench_scaling(url: str, dialect: str) -> dict:
             )
             with db.engine.begin() as connection:
                 list_id = link_scale_rows(connection)
-            if dialect == "postgresql":  # as autovacuum would after a bulk load
-                with db.engine.connect().execution_options(
-                    isolation_level="AUTOCOMMIT"
-                ) as connection:
-                    connection.exec_driver_sql("ANALYZE gifts")
-                    connection.exec_driver_sql("ANALYZE gift_lists")
+                ids = seed_shapes(connection)
+            with db.engine.connect().execution_options(
+                isolation_level="AUTOCOMMIT"
+            ) as connection:
+                analyze(connection)  # as autovacuum would after a bulk load
         result["listing"] = time_listing(app, list_id)
+        log(f"{dialect}: listing shapes at {settings.SCALE_BIG} gifts")
+        result["shapes"] = time_shapes(app, ids)
     finally:
         with app.app_context():
             db.session.remove()

@@ -41,8 +41,11 @@ def seed_gifts(url: str, count: int, seed: int = 2026) -> tuple[int, int]:
 
 
 # One statement, no Python loop: a million rows in a few seconds. Columns of
-# revision 0001 only (no from_santa, no version). SQLite's times are written as
-# the app stores them (microseconds included): cursors compare them as text.
+# revision 0001 only (no from_santa, no version). With ``random_ids``, ids
+# look random as the app's do (app/ids.py): n times a constant modulo the
+# prime 2^31 - 1, all distinct, so id order is not creation order. SQLite's
+# times are written as the app stores them (microseconds included): cursors
+# compare them as text.
 # Prices: 2 decimals, 1 in 10 null, so price_asc pages walk both the priced and
 # the unpriced part.
 _COLUMNS = (
@@ -53,8 +56,8 @@ _SQLITE_ROWS = f"""
 WITH RECURSIVE seq(n) AS (
     SELECT 1 UNION ALL SELECT n + 1 FROM seq WHERE n < :rows
 )
-INSERT INTO gifts ({_COLUMNS})
-SELECT 'Gift ' || n,
+INSERT INTO gifts ({{id}}{_COLUMNS})
+SELECT {{n}}'Gift ' || n,
        CASE WHEN n % 3 = 0 THEN 'A present for the little ones.' END,
        CASE WHEN n % 10 = 0 THEN NULL ELSE ((n * 7919) % 2500000) / 100.0 END,
        1 + n % 3,
@@ -67,8 +70,8 @@ FROM seq
 """
 
 _POSTGRES_ROWS = f"""
-INSERT INTO gifts ({_COLUMNS})
-SELECT 'Gift ' || n,
+INSERT INTO gifts ({{id}}{_COLUMNS})
+SELECT {{n}}'Gift ' || n,
        CASE WHEN n % 3 = 0 THEN 'A present for the little ones.' END,
        CASE WHEN n % 10 = 0 THEN NULL ELSE ((n::bigint * 7919) % 2500000) / 100.0 END,
        1 + n % 3,
@@ -80,9 +83,19 @@ FROM generate_series(1, :rows) AS n
 """
 
 
-def insert_rows_sql(dialect: str) -> sa.TextClause:
-    """Plain SQL that appends ``:rows`` gifts (revision 0001 columns)."""
-    return sa.text(_POSTGRES_ROWS if dialect == "postgresql" else _SQLITE_ROWS)
+_RANDOM_IDS = {
+    "sqlite": "(n * 1103515245) % 2147483647, ",
+    "postgresql": "((n::bigint * 1103515245) % 2147483647)::integer, ",
+}
+
+
+def insert_rows_sql(dialect: str, random_ids: bool = False) -> sa.TextClause:
+    """Plain SQL that appends ``:rows`` gifts (revision 0001 columns); with
+    ``random_ids``, into an empty table only (the ids repeat per run)."""
+    sql = _POSTGRES_ROWS if dialect == "postgresql" else _SQLITE_ROWS
+    if random_ids:
+        return sa.text(sql.format(id="id, ", n=_RANDOM_IDS[dialect]))
+    return sa.text(sql.format(id="", n=""))
 
 
 PEOPLE = 10

@@ -35,6 +35,9 @@ SURPRISE_PAGES = (
     "person 2's gifts",
     "purchased ones",
 )
+# Issue 19: every listing shape (bench/shapes.py) <= 3 x the plain first page
+# at 1M gifts, on both databases: each shape a check; the worst on the chart.
+SHAPE_MAX = 3.0
 # Issue 18: an occasion's budget view and its first page of gifts at 1M gifts
 # <= 3 x the plain first page.
 OCCASION_MAX = 3.0
@@ -102,6 +105,13 @@ SCALING_RATIOS = (
         "first page of a rare search / unfiltered first",
         'search "1234"/first',
         {"postgresql": SEARCH_MAX},
+    ),
+    Ratio(
+        "shapes",
+        "worst_ratio",
+        "worst listing shape / plain first",
+        "worst listing shape/first",
+        {"sqlite": SHAPE_MAX, "postgresql": SHAPE_MAX},
     ),
     Ratio(
         "listing",
@@ -227,6 +237,16 @@ def add_ratios(results: dict[str, Any]) -> list[dict[str, Any]]:
                 name = f"{dialect} {ratio.check.format(big=big)}"
                 value = ratio_value(scaling, ratio)
                 checks.append(check(name, value, "<=", target))
+    for dialect, scaling in results["scaling"].items():
+        for name, shape in scaling.get("shapes", {}).get("shapes", {}).items():
+            checks.append(
+                check(
+                    f"{dialect} shape at {big}: {name} / plain first",
+                    shape["ratio"],
+                    "<=",
+                    SHAPE_MAX,
+                )
+            )
     for figure in feature_figures(results):
         if figure.target is not None:
             checks.append(check(figure.check, figure.value, "<=", figure.target))

@@ -30,6 +30,8 @@ class Gift(db.Model):  # type: ignore[name-defined,misc]
         sa.Index("ix_gifts_name_id", "name", "id"),
         # `sort=recent`: ids are random, so newest first is by creation time.
         sa.Index("ix_gifts_created_at_id", "created_at", "id"),
+        # `claimed_by=<member>`: a member's claims, read and sorted (0011).
+        sa.Index("ix_gifts_claimed_by_id", "claimed_by", "id"),
         # An occasion's gifts: its budget view and gift count, and the
         # `occasion_ids` filter's newest first (`sort=recent`) in index order.
         sa.Index(

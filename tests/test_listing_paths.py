@@ -1,0 +1,155 @@
+"""The listing's two ways to a page give the one answer (app/gifts/listing.py
+``_page``): a filtered page walks the sort order for at most WALK_ROWS gifts,
+then takes the rest from the filters' indexes. With WALK_ROWS far above the
+table's size every page is one query walking the sort order; with 1 to 6,
+most pages mix the walk and the drive, or drive alone. For random filters,
+sorts, page sizes and members (a linked parent and a linked child among
+them), every page followed by its cursors is the same both ways."""
+
+from __future__ import annotations
+
+from typing import Any
+from unittest import mock
+from urllib.parse import urlencode
+
+import pytest
+from flask import Flask
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from app.gifts import listing
+from tests.conftest import client_with_token, make_member
+from tests.family import GIFTS, make_family
+
+SETTINGS = settings(
+    max_examples=80,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+STATUSES = ("idea", "selected", "purchased", "received")
+PRIORITIES = ("low", "medium", "high")
+SORTS = ("recent", "price_asc", "price_desc", "name")
+
+
+@pytest.fixture
+def world(app: Flask) -> dict[str, Any]:
+    """A family's gifts: every status, priority, price or none, from Santa or
+    not, for Mum, the kid or Gran, on lists (Mum's planning list among them),
+    claimed or not, some of them wishes; names repeat, so sorts tie."""
+    family = make_family(app)
+    planning = family.list(family.dad, name="For Mum", person_id=family.mum.person)
+    shared = family.list(family.dad, name="Shared")
+    people = [family.mum.person, family.kid.person, family.gran]
+    for n in range(24):
+        by = family.mum if n % 7 == 0 else family.dad
+        fields: dict[str, Any | None] = {
+            "name": ("Kite", "Ball", "Book")[n % 3],
+            "price": None if n % 5 == 0 else n % 4 * 10 + 5,
+            "priority": PRIORITIES[n % 3],
+            "status": STATUSES[n % 4],
+            "from_santa": n % 6 == 1,
+            "recipient_ids": [people[n % 3]] + ([people[(n + 1) % 3]] if n % 4 else []),
+            "list_ids": [[], [shared["id"]], [planning["id"]]][n % 3],
+        }
+        fields = {k: v for k, v in fields.items() if v is not None}
+        if by is family.mum:  # her wish when it is for her; no planning list
+            fields = {
+                k: v for k, v in fields.items() if k not in ("status", "from_santa")
+            }
+            fields["list_ids"] = [shared["id"]]
+        if n % 4 == 2 and by is family.dad:
+            fields["claimed_by"] = family.dad.id
+        family.gift(by, **fields)
+    observer = client_with_token(app, make_member(app, "Aunt", "parent")[1])
+    return {
+        "clients": {
+            "observer": observer,
+            "mum": family.mum.client,
+            "kid": family.kid.client,
+        },
+        "people": people,
+        "lists": [planning["id"], shared["id"]],
+        "dad": family.dad.id,
+    }
+
+
+def _args(world: dict[str, Any]) -> st.SearchStrategy[list[tuple[str, Any]]]:
+    def some(name: str, values: Any) -> st.SearchStrategy[list[tuple[str, Any]]]:
+        chosen = st.lists(st.sampled_from(values), min_size=1, max_size=2, unique=True)
+        return st.one_of(st.just([]), chosen.map(lambda v: [(name, x) for x in v]))
+
+    parts = [
+        some("statuses", STATUSES),
+        some("priority", PRIORITIES),
+        some("person_ids", world["people"]),
+        some("list_ids", world["lists"]),
+        st.sampled_from([[], [("from_santa", "true")], [("from_santa", "false")]]),
+        st.sampled_from([[], [("search", "kit")], [("search", "boo")]]),
+        st.sampled_from(
+            [[], [("claimed_by", "none")], [("claimed_by", str(world["dad"]))]]
+        ),
+    ]
+    return st.tuples(*parts).map(
+        lambda chosen: [pair for part in chosen for pair in part]
+    )
+
+
+def _pages(client: Any, query: list[tuple[str, Any]]) -> list[list[int]]:
+    """Every page's ids, following next_cursor to the end."""
+    pages, cursor = [], None
+    for _ in range(40):
+        params = query + ([("cursor", cursor)] if cursor else [])
+        response = client.get(f"{GIFTS}?{urlencode(params)}")
+        assert response.status_code == 200, response.get_json()
+        body = response.get_json()
+        pages.append([gift["id"] for gift in body["items"]])
+        cursor = body["next_cursor"]
+        if cursor is None:
+            return pages
+    raise AssertionError("more than 40 pages")
+
+
+@given(data=st.data())
+@SETTINGS
+def test_the_walk_and_the_drive_give_the_pages_of_one_query(
+    world: dict[str, Any], data: st.DataObject
+) -> None:
+    member = data.draw(st.sampled_from(sorted(world["clients"])))
+    client = world["clients"][member]
+    query = data.draw(_args(world))
+    query += [
+        ("sort", data.draw(st.sampled_from(SORTS))),
+        ("limit", data.draw(st.integers(1, 5))),
+    ]
+    with mock.patch.object(listing, "WALK_ROWS", 10**9):
+        one_query = _pages(client, query)
+    with mock.patch.object(listing, "WALK_ROWS", data.draw(st.integers(1, 6))):
+        mixed = _pages(client, query)
+    assert mixed == one_query
+
+
+def test_a_short_walk_drives_and_still_finds_every_match(
+    world: dict[str, Any],
+) -> None:
+    """The mixed way is not the one query by accident: with a walk of one
+    gift a sparse filter's page comes from the drive, and has every match."""
+    client = world["clients"]["observer"]
+    query = [("list_ids", world["lists"][1]), ("sort", "name"), ("limit", 50)]
+    with mock.patch.object(listing, "WALK_ROWS", 10**9):
+        (whole,) = _pages(client, query)
+    calls = []
+    real = listing._select
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[2])
+        return real(*args, **kwargs)
+
+    with (
+        mock.patch.object(listing, "WALK_ROWS", 1),
+        mock.patch.object(listing, "_select", spy),
+    ):
+        (driven,) = _pages(client, query)
+    assert len(calls) == 2  # the walk of one gift, then the drive
+    assert driven == whole
+    # On the shared list: every 3rd gift (n % 3 == 1), and all of Mum's.
+    assert len(whole) == len([n for n in range(24) if n % 3 == 1 or n % 7 == 0])
