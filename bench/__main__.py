@@ -17,7 +17,10 @@ What it does, in one bounded run (about 4 minutes with the defaults):
    and the last listing page of the 1 000 000-row table at head, and the first
    and last page filtered by a list holding every 20th gift, and the first page
    of two searches ("1234", 300 gifts; "gift 1234", 111 gifts, but "gift" is in
-   every name), against the unfiltered first page.
+   every name), against the unfiltered first page; then every listing shape
+   (bench/shapes.py: each filter alone x each sort, first and 4th page,
+   matching many, few or none, the combinations of issue 19, a member linked
+   to a person), each against the plain first page, each a check (<= 3).
 3. Memory: peak RSS (VmHWM) of each gunicorn worker after its load.
 4. Features (bench.features): what the surprise rule costs a linked member's
    page (bench/surprises.py), at 10 000 and at 1 000 000 gifts, on PostgreSQL

@@ -10,7 +10,9 @@ on free ports of that range; default any free port), BENCH_RESULTS_DIR (where
 latest.json and latest.png go; bench/results), BENCH_SKIP_FEATURES=1 (no
 feature figures: bench.features), BENCH_SKIP_FLOOD=1 (no sign-in flood),
 BENCH_ONLY=cases (the HTTP cases and their ceilings alone: no former-setup
-rerun, no scaling, no feature figures; a minute or two a database).
+rerun, no scaling, no feature figures; a minute or two a database); the
+listing shapes' BENCH_SHAPES_ROUNDS, BENCH_SHAPES_SLOW_ROUNDS and
+BENCH_SHAPES_ONLY: bench/shapes.py.
 
 BENCH_QUICK=1 proves the plumbing in about two minutes: 1 s cases, 1 000 gifts,
 150 000 rows for scaling, 1 repeat, results into a fresh temporary directory

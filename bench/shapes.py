@@ -9,8 +9,9 @@ round-robin. Part of `make bench` (bench.scaling), runnable alone:
     BENCH_SHAPES_REUSE=1 ...      # measure again what a previous run seeded
 
 BENCH_SCALE_ROWS (1 000 000) gifts; BENCH_SHAPES_ROUNDS (10 measured rounds
-after one warm-up; a page slower than 30 x the plain one after the warm-up
-takes BENCH_SHAPES_SLOW_ROUNDS, 3); BENCH_SHAPES_ONLY=substring measures the
+after one warm-up, 2 with BENCH_QUICK=1; a page slower than 30 x the plain
+one in the warm-up takes BENCH_SHAPES_SLOW_ROUNDS, 3); BENCH_SHAPES_ONLY=text
+measures the
 shapes whose name holds it (with the plain page). A PostgreSQL URL must name
 a scratch database: its schema is dropped first unless reused.
 
@@ -50,12 +51,12 @@ if str(ROOT) not in sys.path:
 
 from app.access import accounts  # noqa: E402
 from app.extensions import db  # noqa: E402
-from bench.settings import log  # noqa: E402
+from bench.settings import QUICK, log  # noqa: E402
 
 PAGE = "/api/v1/gifts?limit=50"
 SORTS = ("recent", "price_asc", "price_desc", "name")
-ROUNDS = int(os.environ.get("BENCH_SHAPES_ROUNDS", "") or 10)
-SLOW_ROUNDS = int(os.environ.get("BENCH_SHAPES_SLOW_ROUNDS", "") or 3)
+ROUNDS = int(os.environ.get("BENCH_SHAPES_ROUNDS", "") or (2 if QUICK else 10))
+SLOW_ROUNDS = int(os.environ.get("BENCH_SHAPES_SLOW_ROUNDS", "") or (1 if QUICK else 3))
 SLOW = 30.0
 ONLY = os.environ.get("BENCH_SHAPES_ONLY", "").strip()
 LATER = 4  # the later page: the 4th, following next_cursor
