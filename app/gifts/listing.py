@@ -182,12 +182,15 @@ def _page(
     edges = [(c, v) for c, v in zip(columns, last, strict=True) if v is not None]
     row = sa.tuple_(*(column for column, _ in edges))
     edge = sa.tuple_(*(sa.literal(value, column.type) for column, value in edges))
-    within, beyond = (
-        (row >= edge, row < edge) if descending else (row <= edge, row > edge)
-    )
+    within = row >= edge if descending else row <= edge
     rows = _select(connection, viewer, query.walk + bounds + [within], order, limit)
     if len(rows) == limit:
         return rows, False
+    # Beyond the walk, in keys no index provides either: SQLite, told that
+    # half the gifts share the filter's status, read the sort index's range
+    # and every gift in it instead (5 s at 1M gifts for 100 matches).
+    out_of_reach = sa.tuple_(*(_unindexed(column) for column, _ in edges))
+    beyond = out_of_reach < edge if descending else out_of_reach > edge
     rest = query.drive + bounds + [beyond]
     rows += _select(connection, viewer, rest, unindexed, limit - len(rows))
     return rows, True
