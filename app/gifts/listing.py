@@ -145,10 +145,12 @@ def _page(
     keys: list[tuple[Any, bool]],
     limit: int,
     walk: bool = True,
+    cursor: tuple[Any, ...] = (),
 ) -> tuple[list[Mapping[str, Any]], bool]:
     """The first ``limit`` gifts matching ``query`` within ``bounds`` (the
     cursor's, the price segment's), in the order of ``keys`` ((column,
-    descending); the last one the id), and whether the filters proved sparse.
+    descending); the last one the id), and whether the filters proved sparse
+    (``cursor``: those of ``bounds`` that are the cursor's).
 
     An unfiltered page walks the sort index. A filtered one walks it for at
     most WALK_ROWS gifts (the WALK_ROWS-th one's keys bound the walk); if
@@ -191,7 +193,10 @@ def _page(
     # and every gift in it instead (5 s at 1M gifts for 100 matches).
     out_of_reach = sa.tuple_(*(_unindexed(column) for column, _ in edges))
     beyond = out_of_reach < edge if descending else out_of_reach > edge
-    rest = query.drive + bounds + [beyond]
+    # ``beyond`` implies the cursor's bound (the edge is past the cursor):
+    # only the price segment's stays, so that no index serves the cursor's.
+    segment = [b for b in bounds if not any(b is c for c in cursor)]
+    rest = query.drive + segment + [beyond]
     rows += _select(connection, viewer, rest, unindexed, limit - len(rows))
     return rows, True
 
@@ -223,23 +228,30 @@ def list_gifts(
 
     with autocommit() as connection:
         if column.key != "price":
-            rows, _ = _page(connection, viewer, query, after(column), keys, limit + 1)
+            past = tuple(after(column))
+            rows, _ = _page(
+                connection, viewer, query, list(past), keys, limit + 1, cursor=past
+            )
         else:
             # Gifts with a price first, in price order; those with none after,
             # in id order: two index range scans instead of a NULLS LAST sort.
             rows, sparse = [], False
             if key is not None or last_id is None:
-                priced = [column.is_not(None), *after(column)]
-                rows, sparse = _page(connection, viewer, query, priced, keys, limit + 1)
+                past = tuple(after(column))
+                priced = [column.is_not(None), *past]
+                rows, sparse = _page(
+                    connection, viewer, query, priced, keys, limit + 1, cursor=past
+                )
                 last_id = None  # the unpriced gifts start from the beginning
             if len(rows) <= limit:
                 # In id order; (price, id) says the same of these, and lets
                 # PostgreSQL walk the price index (it walked the primary key,
                 # skipping the priced ones, when told id alone).
-                unpriced = [column.is_(None), *after()]
+                past = tuple(after())
+                unpriced = [column.is_(None), *past]
                 more = limit + 1 - len(rows)
                 rows += _page(
-                    connection, viewer, query, unpriced, keys, more, not sparse
+                    connection, viewer, query, unpriced, keys, more, not sparse, past
                 )[0]
         has_more = len(rows) > limit
         rows = rows[:limit]
