@@ -31,9 +31,10 @@ What it does, in one bounded run (about 4 minutes with the defaults):
    bench/targets.py where one is set.
 
 Results: latest.json and latest.png in bench/results/ (or BENCH_RESULTS_DIR),
-and Markdown on stdout. Everything it starts or creates (processes, temp dir,
-the bench databases) is removed in `finally` blocks, also on Ctrl-C or SIGTERM.
-The BENCH_* variables: bench/settings.py.
+and Markdown on stdout; a full run into bench/results/ also rewrites the
+README's results block (bench/publish.py). Everything it starts or creates
+(processes, temp dir, the bench databases) is removed in `finally` blocks,
+also on Ctrl-C or SIGTERM. The BENCH_* variables: bench/settings.py.
 """
 
 from __future__ import annotations
@@ -56,6 +57,7 @@ from bench.chart import chart
 from bench.databases import find_postgres
 from bench.features import bench_features
 from bench.load import ensure_wrk
+from bench.publish import publish_readme
 from bench.report import code_version, machine, markdown, write_results
 from bench.scaling import bench_scaling
 from bench.settings import log
@@ -139,6 +141,8 @@ def main() -> int:
     results["checks"] = add_ratios(results)
     results["total_seconds"] = round(time.monotonic() - begun, 1)
     write_results(results, directory)
+    if directory == settings.PUBLISHED_RESULTS and not settings.QUICK:
+        publish_readme(results)  # the README's block, from this very run
     problem = chart(results, directory / "latest.png")
     if problem:
         log(problem)

@@ -15,7 +15,7 @@ from typing import Any
 
 from bench.load import wrk_version
 from bench.serving import expected_workers, worker_setup
-from bench.settings import ROOT, big_label
+from bench.settings import MEASURED_PATHS, ROOT, big_label
 from bench.targets import (
     SCALING_MAX,
     SEARCH_MAX,
@@ -51,7 +51,7 @@ def machine(wrk: str, postgres_version: str | None) -> dict:
 
 
 def code_version() -> dict[str, Any]:
-    """The commit measured, and whether app/ or migrations/ had local edits."""
+    """The commit measured, and the local edits of the measured code, if any."""
 
     def git(*args: str) -> str:
         result = subprocess.run(
@@ -64,7 +64,7 @@ def code_version() -> dict[str, Any]:
         )
         return result.stdout.strip()
 
-    changed = git("status", "--porcelain", "--", "app", "migrations", "wsgi.py")
+    changed = git("status", "--porcelain", "--", *MEASURED_PATHS)
     return {
         "commit": git("rev-parse", "--short", "HEAD") or None,
         "uncommitted_changes": changed.splitlines(),

@@ -32,6 +32,9 @@ ROOT = Path(__file__).resolve().parent.parent
 BENCH = ROOT / "bench"
 WRK_SCRIPTS = BENCH / "wrk"
 PUBLISHED_RESULTS = BENCH / "results"
+# The code a run measures: a published run is stale once any of these differ
+# from the commit it names (bench/publish.py, tests/test_bench_results.py).
+MEASURED_PATHS = ("app", "migrations", "wsgi.py", "gunicorn.conf.py")
 BIN = Path(sys.executable).parent  # the venv's bin: gunicorn, flask
 
 
