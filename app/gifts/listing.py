@@ -54,19 +54,16 @@ def _claimed_by(value: str, viewer: Viewer, wish: Any) -> Any:
     return (gifts.c.claimed_by == member_id) & ~wish
 
 
-def filters(
-    args: dict[str, Any], viewer: Viewer, whole: bool = False, probe: bool = False
-) -> list[Any]:
+def filters(args: dict[str, Any], viewer: Viewer, whole: bool = False) -> list[Any]:
     """The listing's filters, as ``viewer`` sees the gifts, and the rule
-    (``whole``: for a query that reads every match, see ``for_person``).
+    (``whole``: for a query that reads every match, see ``for_person``)."""
+    return _gift_filters(args, viewer, whole) + _link_filters(args, viewer)
 
-    A link filter (people, lists) is ``gifts.id IN (the linked ids)`` by
-    default: the planners drive from the link table's index. With ``probe``
-    it is one primary-key lookup of the link per gift read instead, for a
-    page that walks a sort index (``_walk``): the IN form made both
-    databases read every link of the list before the first gift (SQLite
-    built a temporary index of them), 40x the plain first page for a list
-    of every 20th gift."""
+
+def _gift_filters(
+    args: dict[str, Any], viewer: Viewer, whole: bool = False
+) -> list[Any]:
+    """The filters on the gift's own columns, and the rule."""
     wish = wish_view(viewer, whole)
     where = [visible_to(viewer, whole)]
     if statuses := args.get("statuses"):
@@ -86,6 +83,19 @@ def filters(
         where.append(gifts.c.occasion_id.in_(args["occasion_ids"]))
     if args.get("search"):
         where.append(search.matches(args["search"], db.engine.dialect.name, whole))
+    return where
+
+
+def _link_filters(
+    args: dict[str, Any], viewer: Viewer, probe: bool = False
+) -> list[Any]:
+    """The people and lists filters. ``gifts.id IN (the linked ids)`` by
+    default: the planners drive from the link table's index. With ``probe``
+    one primary-key lookup of the link per gift read instead, for a page
+    that walks a sort index (``_page``): the IN form made both databases read
+    every link of the list before the first gift (SQLite built a temporary
+    index of them), 40x the plain first page for a list of every 20th gift."""
+    where = []
     for key, field in LINK_FILTERS.items():
         if args.get(key):
             table, column, _, _ = LINKS[field]
@@ -212,8 +222,10 @@ def list_gifts(
     key, last_id = (None, None)
     if args.get("cursor"):
         key, last_id = decode_cursor(sort, args["cursor"])
-    walk = filters(args, viewer, probe=True)
-    query = _Query(walk, filters(args, viewer), plain=len(walk) == 1)
+    # Built once: a search's predicate may look at its index (app/gifts/search.py).
+    own = _gift_filters(args, viewer)
+    walk = own + _link_filters(args, viewer, probe=True)
+    query = _Query(walk, own + _link_filters(args, viewer), plain=len(walk) == 1)
     keys = [(column, descending), (gifts.c.id, descending)]
 
     def after(*columns: Any) -> list[Any]:
