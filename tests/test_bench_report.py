@@ -280,6 +280,19 @@ def test_the_shapes_table_sets_the_databases_side_by_side(results):
     assert "| list_ids many, recent | 1.40 | 1.40 |" in lines
 
 
+def test_the_shapes_counts_stay_in_view_and_the_long_table_folds_away(results):
+    lines = markdown(results).splitlines()
+    counts = "SQLite 0 of 2, PostgreSQL 1 of 2"
+    assert f"Listing shapes over 3× the plain first page: {counts}." in lines
+    opened = next(i for i, x in enumerate(lines) if x.startswith("<details>"))
+    closed = lines.index("</details>")
+    inside = lines[opened:closed]
+    assert any(x.startswith("| listing shape / plain first") for x in inside)
+    assert "| person+list (none), name | 2.90 | 6.50 ❌ |" in inside
+    # Markdown inside an HTML block needs a blank line on each side of the table.
+    assert lines[opened + 1] == "" and lines[closed - 1] == ""
+
+
 def test_the_feature_tables_mark_their_targets(results):
     lines = markdown(results).splitlines()
 
