@@ -249,3 +249,56 @@ def regex(term: str) -> str:
         escaped = "".join(_escaped(member) for member in members)
         parts.append(escaped if len(members) == 1 else f"[{escaped}]")
     return "".join(parts)
+
+
+def cased() -> str:
+    """Every character of a fold class of two or more: those whose
+    ``lower()`` a database may not agree with folding on."""
+    return "".join(m for members in _same_fold().values() for m in members)
+
+
+def beyond_trigram_regex(term: str) -> bool:
+    """Whether ``regex(term)`` holds a character above U+07FF: pg_trgm then
+    takes no trigram from it (its whole index read, 464 ms at a million
+    gifts for ``kit``, whose ``k`` has the Kelvin sign's class)."""
+    classes = _same_fold()
+    return any(
+        ord(member) > 0x7FF for char in fold(term) for member in classes.get(char, char)
+    )
+
+
+def _like_escaped(char: str) -> str:
+    return "\\" + char if char in "%_\\" else char
+
+
+def like_superset(term: str, lowers: dict[str, str]) -> str:
+    """An ``ILIKE`` pattern (escape ``\\``) that every name holding ``term``
+    by this rule matches: a prefilter PostgreSQL's trigram index can always
+    read, where ``regex(term)`` may give it nothing (pg_trgm extracts no
+    trigram from a class holding a character above U+07FF, such as the
+    Kelvin sign in ``k``'s).
+
+    ILIKE compares the database's ``lower()`` of name and pattern, which is
+    not folding (``lower('ς')`` is ``ς``, while ``ς`` and ``σ`` fold alike).
+    ``lowers`` is that database's ``lower()`` of each character of
+    ``cased()``. A character of the folded term stays literal only where
+    every character folding to it lowers to what it lowers to; elsewhere the
+    pattern has ``_`` (any one character), or ``%`` if one of them lowers to
+    more than one. So it never loses a match; it may keep names the exact
+    regex then drops."""
+    classes = _same_fold()
+    parts = ["%"]
+    for char in fold(term):
+        members = classes.get(char)
+        if members is None:  # folds from nothing else: itself, whatever lower() does
+            parts.append(_like_escaped(char))
+            continue
+        lowered = [lowers.get(member) for member in members]
+        if all(low == lowers.get(char) and low is not None for low in lowered):
+            parts.append(_like_escaped(char))
+        elif all(low is not None and len(low) == 1 for low in lowered):
+            parts.append("_")
+        else:
+            parts.append("%")
+    parts.append("%")
+    return "".join(parts)

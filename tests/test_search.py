@@ -10,14 +10,24 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from flask.testing import FlaskClient
 from flask_migrate import upgrade
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from app import folding
 from app.access import accounts
 from app.extensions import db
-from tests.conftest import client_with_token, dispose, make_app, make_member
+from app.gifts import search
+from tests.conftest import (
+    POSTGRES_URL,
+    client_with_token,
+    dispose,
+    make_app,
+    make_member,
+)
 from tests.test_cli import flask
 
 GIFTS = "/api/v1/gifts"
@@ -60,6 +70,15 @@ NAMES = [
     "µ-metre",
     "ſtraße",
     "\u212a-pop",  # KELVIN SIGN
+    "\u212aite",
+    "Kite",
+    "kit bag",
+    "\u212bngström",  # ANGSTROM SIGN
+    "ÅNGSTRÖM",
+    "ångström",
+    "\u2126hm",
+    "οδός",  # final sigma
+    "ΟΔΌΣ",
     "100% wool",
     "snake_case",
     'say "hi"',
@@ -103,6 +122,19 @@ TERMS = [
     "stra",
     "ſt",
     "k-p",
+    "kit",
+    "\u212aIT",
+    "KITE",
+    "ångs",
+    "\u212bng",
+    "ÅNG",
+    "ngstr",
+    "\u2126hm",
+    "ωHM",
+    "ός",
+    "ΌΣ",
+    "δόσ",
+    "ΟΔΌς",
     "K-POP",
     "% w",
     "0%",
@@ -219,22 +251,107 @@ def test_a_linked_member_finds_only_what_they_may_see(
         assert found(client, term) == expected(hidden + visible, term), term
 
 
+@pytest.mark.parametrize("rare", [3, 10**6])
+@pytest.mark.parametrize("walk_rows", [1, 4, 10**9])
 def test_a_search_in_many_names_pages_through_all_of_them(
-    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+    app: Flask,
+    client: FlaskClient,
+    monkeypatch: pytest.MonkeyPatch,
+    rare: int,
+    walk_rows: int,
 ) -> None:
-    """Past search.MANY matches a page walks the order instead of the index:
-    the same gifts, page after page, and the summary counts them all."""
-    from app.gifts import search
+    """Whether a page walks the order or drives from the index, and whether
+    the drive reads the term's rare trigrams or (none being rare) scans, the
+    same gifts, page after page, and the summary counts them all."""
+    from app.gifts import listing, search
 
-    monkeypatch.setattr(search, "MANY", 3)
-    names = [f"Gift {n} Ä" for n in range(12)] + ["Socks", "GIFT ä"]
+    monkeypatch.setattr(search, "RARE", rare)
+    monkeypatch.setattr(listing, "WALK_ROWS", walk_rows)
+    names = [f"Gift {n} Ä" for n in range(12)] + ["Socks", "GIFT ä", "\u212aite 1"]
+    names += ["Kit", "KIT 1", "\u212aIT 10", "Gi ft"]
     for name in names:
         assert client.post(GIFTS, json={"name": name}).status_code == 201
 
-    for term in ("gift", "ift 1", "t 1 ä", "GIFT Ä"):
+    for term in ("gift", "ift 1", "t 1 ä", "GIFT Ä", "kit", "\u212ai", "it 1", "gi"):
         for size in (1, 5):
-            assert found(client, term, limit=size) == expected(names, term)
+            for sort in ("recent", "name", "price_asc"):
+                got = found(client, term, limit=size, sort=sort)
+                assert got == expected(names, term), (term, size, sort)
         assert summary_total(client, term) == len(expected(names, term))
+
+
+# PostgreSQL's prefilter (app.folding.like_superset) ---------------------------
+
+# Characters whose fold class holds one that lower() lowers otherwise, or
+# one above U+07FF, and the pattern's own operators.
+TRICKY = "kK\u212aåÅ\u212bωΩ\u2126ßẞσΣςsSſiIİıµμΜǅǄǆ%_\\ aé"
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="the prefilter is PostgreSQL's")
+@given(
+    names=st.lists(st.text(TRICKY, min_size=1, max_size=8), min_size=1, max_size=8),
+    term=st.text(TRICKY, min_size=3, max_size=5),
+)
+@settings(
+    max_examples=300,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
+def test_the_prefilter_never_loses_a_match(
+    app: Flask, names: list[str], term: str
+) -> None:
+    """Every name holding the term (the oracle) matches the ILIKE pattern in
+    this database, and the exact regex says what the oracle says."""
+    with app.app_context(), db.engine.connect() as connection:
+        pattern = folding.like_superset(term, search.lowers(connection))
+        rows = connection.execute(
+            sa.text(
+                "SELECT n, n ILIKE :pattern, n ~ :regex"
+                " FROM unnest(CAST(:names AS text[])) AS n"
+            ),
+            {"names": names, "pattern": pattern, "regex": folding.regex(term)},
+        ).all()
+    for name, prefiltered, exact in rows:
+        holds = folded(term) in folded(name)
+        assert exact == holds, (name, term)
+        assert prefiltered or not holds, (name, term, pattern)
+
+
+def test_the_prefilter_keeps_only_what_every_fold_lowers_alike() -> None:
+    """With lower() as this machine's PostgreSQL gives it (C.UTF-8), ``k``
+    stays literal (the Kelvin sign lowers to it), ``s`` does not (``ſ``
+    lowers to itself), nor ``σ`` (``ς`` does); the pattern's operators are
+    escaped. Written from those lowers, not from the module's table."""
+    lowers = {c: c.lower() for c in folding.cased()}
+    assert folding.like_superset("\u212aIT", lowers) == "%kit%"
+    assert folding.like_superset("ſas", lowers) == "%_a_%"
+    assert folding.like_superset("ΟΔΌΣ", lowers) == "%οδό_%"
+    assert folding.like_superset("5%_\\x", lowers) == "%5\\%\\_\\\\x%"
+    lowers["\u212a"] = "\u212a"  # a database that does not lower it
+    assert folding.like_superset("kit", lowers) == "%_it%"
+    lowers["\u212a"] = "k\u0307"  # nor to one character
+    assert folding.like_superset("kit", lowers) == "%%it%"
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="the trigram index is PostgreSQL's")
+def test_a_term_with_the_kelvin_signs_class_reads_the_trigram_index(
+    app: Flask, client: FlaskClient, make_gift: Any
+) -> None:
+    """``kit``'s regex gives pg_trgm no trigram (``k``'s class holds the
+    Kelvin sign): the prefilter does, and the index condition holds it; a
+    term whose prefilter has no run of 3 (``ſſa``) still answers."""
+    for name in ("Kit", "\u212aIT bag", "kettle", "ſſa", "SSA", "ssb"):
+        make_gift(name=name)
+    with app.app_context(), db.engine.begin() as connection:
+        connection.exec_driver_sql("SET LOCAL enable_seqscan = off")
+        where = search.matches("kit", connection).drive
+        statement = (
+            sa.select(sa.literal(1)).select_from(search.gifts).where(where)
+        ).compile(connection, compile_kwargs={"literal_binds": True})
+        plan = "\n".join(connection.exec_driver_sql(f"EXPLAIN {statement}").scalars())
+    assert "Index Cond" in plan and "~~*" in plan.split("Index Cond")[1], plan
+    assert found(client, "kit") == ["Kit", "\u212aIT bag"]
+    assert found(client, "ſſa") == ["SSA", "ſſa"]
 
 
 # The index stays in step (SQLite) ------------------------------------------------

@@ -16,7 +16,6 @@ from typing import Any, NamedTuple
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from app.extensions import db
 from app.gifts import search
 from app.gifts.cursors import decode_cursor, encode_cursor
 from app.gifts.links import LINKS
@@ -54,16 +53,25 @@ def _claimed_by(value: str, viewer: Viewer, wish: Any) -> Any:
     return (gifts.c.claimed_by == member_id) & ~wish
 
 
-def filters(args: dict[str, Any], viewer: Viewer, whole: bool = False) -> list[Any]:
+def filters(
+    args: dict[str, Any], viewer: Viewer, connection: Connection, whole: bool = False
+) -> list[Any]:
     """The listing's filters, as ``viewer`` sees the gifts, and the rule
-    (``whole``: for a query that reads every match, see ``for_person``)."""
-    return _gift_filters(args, viewer, whole) + _link_filters(args, viewer)
+    (``whole``: for a query that reads every match, see ``for_person``), for
+    a statement on ``connection``."""
+    return _gift_filters(args, viewer, connection, whole) + _link_filters(args, viewer)
 
 
 def _gift_filters(
-    args: dict[str, Any], viewer: Viewer, whole: bool = False
+    args: dict[str, Any],
+    viewer: Viewer,
+    connection: Connection,
+    whole: bool = False,
+    searched: bool = True,
 ) -> list[Any]:
-    """The filters on the gift's own columns, and the rule."""
+    """The filters on the gift's own columns, and the rule; the search's
+    (its drive form) unless not ``searched``: it may first ask
+    ``connection`` (app/gifts/search.py)."""
     wish = wish_view(viewer, whole)
     where = [visible_to(viewer, whole)]
     if statuses := args.get("statuses"):
@@ -81,8 +89,8 @@ def _gift_filters(
         where.append(_claimed_by(args["claimed_by"], viewer, wish))
     if args.get("occasion_ids"):
         where.append(gifts.c.occasion_id.in_(args["occasion_ids"]))
-    if args.get("search"):
-        where.append(search.matches(args["search"], db.engine.dialect.name, whole))
+    if searched and args.get("search"):
+        where.append(search.matches(args["search"], connection, whole).drive)
     return where
 
 
@@ -222,10 +230,6 @@ def list_gifts(
     key, last_id = (None, None)
     if args.get("cursor"):
         key, last_id = decode_cursor(sort, args["cursor"])
-    # Built once: a search's predicate may look at its index (app/gifts/search.py).
-    own = _gift_filters(args, viewer)
-    walk = own + _link_filters(args, viewer, probe=True)
-    query = _Query(walk, own + _link_filters(args, viewer), plain=len(walk) == 1)
     keys = [(column, descending), (gifts.c.id, descending)]
 
     def after(*columns: Any) -> list[Any]:
@@ -239,6 +243,15 @@ def list_gifts(
         return [row < bound if descending else row > bound]
 
     with autocommit() as connection:
+        # Built once, on the page's connection: a search's predicate may look
+        # at its index first (app/gifts/search.py).
+        own = _gift_filters(args, viewer, connection, searched=False)
+        walk, drive = own + _link_filters(args, viewer, probe=True), list(own)
+        if args.get("search"):
+            found = search.matches(args["search"], connection)
+            walk.append(found.walk)
+            drive.append(found.drive)
+        query = _Query(walk, drive + _link_filters(args, viewer), plain=len(walk) == 1)
         if column.key != "price":
             past = tuple(after(column))
             rows, _ = _page(
@@ -276,9 +289,9 @@ def summarize(args: dict[str, Any], viewer: Viewer) -> dict[str, Any]:
     """Counts by status and from Santa, and the exact sum of price x quantity,
     of the gifts matching the listing's filters: one grouped query. Wishes
     count as their wisher sees them (grouped apart, then read as ideas)."""
-    where = filters(args, viewer, whole=True)
     wish = wish_view(viewer, whole=True).label("wish")
     with autocommit() as connection:
+        where = filters(args, viewer, connection, whole=True)
         # Whole cents, summed exactly whatever the total (app/money.py).
         amount = exact_sum(cents(gifts.c.price) * gifts.c.quantity, "amount")
         groups: list[Any] = [gifts.c.status]
