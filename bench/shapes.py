@@ -187,7 +187,11 @@ def seed_shapes(connection: sa.Connection) -> dict[str, int]:
         "occasion_many": often,
         "occasion_few": seldom,
         "occasion_none": never,
-        **{name.removeprefix("shapes-"): id_ for name, id_ in members.items()},
+        # Members apart from people: "ann" is her person.
+        **{
+            "member_" + name.removeprefix("shapes-"): id_
+            for name, id_ in members.items()
+        },
     }
 
 
@@ -227,7 +231,7 @@ def seeded_ids(connection: sa.Connection) -> dict[str, int]:
                 strict=True,
             )
         ),
-        **dict(zip(names, members, strict=True)),
+        **dict(zip([f"member_{n}" for n in names], members, strict=True)),
     }
 
 
@@ -252,8 +256,8 @@ def filter_values(ids: dict[str, int]) -> dict[str, str]:
         "list_ids none": f"list_ids={ids['list_empty']}",
         "claimed_by me": "claimed_by=me",
         "claimed_by none": "claimed_by=none",
-        "claimed_by few": f"claimed_by={ids['claims-few']}",
-        "claimed_by nobody's": f"claimed_by={ids['claims-none']}",
+        "claimed_by few": f"claimed_by={ids['member_claims-few']}",
+        "claimed_by nobody's": f"claimed_by={ids['member_claims-none']}",
         "occasion_ids many": f"occasion_ids={ids['occasion_many']}",
         "occasion_ids few": f"occasion_ids={ids['occasion_few']}",
         "occasion_ids none": f"occasion_ids={ids['occasion_none']}",
