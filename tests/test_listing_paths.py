@@ -1,10 +1,13 @@
-"""The listing's two ways to a page give the one answer (app/gifts/listing.py
+"""The listing's three ways to a page give the one answer (app/gifts/listing.py
 ``_page``): a filtered page walks the sort order for at most WALK_ROWS gifts,
-then takes the rest from the filters' indexes. With WALK_ROWS far above the
-table's size every page is one query walking the sort order; with 1 to 6,
-most pages mix the walk and the drive, or drive alone. For random filters,
-sorts, page sizes and members (a linked parent and a linked child among
-them), every page followed by its cursors is the same both ways."""
+then takes the rest from the filters' indexes; or, when a filter's own index
+holds fewer than PROBE_ROWS entries for it, reads the page from the gifts
+those entries name (``_candidates``). With WALK_ROWS far above the table's
+size and PROBE_ROWS 0 every page is one query walking the sort order; with
+WALK_ROWS 1 to 6, most pages mix the walk and the drive, or drive alone;
+with PROBE_ROWS above the table's size every probed filter is few. For
+random filters, sorts, page sizes and members (a linked parent and a linked
+child among them), every page followed by its cursors is the same every way."""
 
 from __future__ import annotations
 
@@ -13,6 +16,7 @@ from unittest import mock
 from urllib.parse import urlencode
 
 import pytest
+import sqlalchemy as sa
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -121,9 +125,17 @@ def test_the_walk_and_the_drive_give_the_pages_of_one_query(
         ("sort", data.draw(st.sampled_from(SORTS))),
         ("limit", data.draw(st.integers(1, 5))),
     ]
-    with mock.patch.object(listing, "WALK_ROWS", 10**9):
+    with (
+        mock.patch.object(listing, "WALK_ROWS", 10**9),
+        mock.patch.object(listing, "PROBE_ROWS", 0),
+    ):
         one_query = _pages(client, query)
-    with mock.patch.object(listing, "WALK_ROWS", data.draw(st.integers(1, 6))):
+    walk = data.draw(st.integers(1, 6))
+    probe = data.draw(st.sampled_from([0, 1, 2, 3, 5, 8, 10**9]))
+    with (
+        mock.patch.object(listing, "WALK_ROWS", walk),
+        mock.patch.object(listing, "PROBE_ROWS", probe),
+    ):
         mixed = _pages(client, query)
     assert mixed == one_query
 
@@ -146,6 +158,7 @@ def test_a_short_walk_drives_and_still_finds_every_match(
 
     with (
         mock.patch.object(listing, "WALK_ROWS", 1),
+        mock.patch.object(listing, "PROBE_ROWS", 0),
         mock.patch.object(listing, "_select", spy),
     ):
         (driven,) = _pages(client, query)
@@ -153,3 +166,86 @@ def test_a_short_walk_drives_and_still_finds_every_match(
     assert driven == whole
     # On the shared list: every 3rd gift (n % 3 == 1), and all of Mum's.
     assert len(whole) == len([n for n in range(24) if n % 3 == 1 or n % 7 == 0])
+
+
+def _statements(app: Flask, client: Any, query: list[tuple[str, Any]]) -> list[str]:
+    """The SQL statements one page of ``query`` sends."""
+    from app.extensions import db
+
+    sent: list[str] = []
+
+    def keep(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    with app.app_context():
+        engines = list(db.engines.values())
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", keep)
+    try:
+        _pages(client, query)
+    finally:
+        for engine in engines:
+            sa.event.remove(engine, "before_cursor_execute", keep)
+    return [s for s in sent if "gifts" in s or "gift_lists" in s]
+
+
+def test_a_few_filter_reads_its_candidates_and_skips_the_walk(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    """A filter whose index holds fewer than PROBE_ROWS entries is read
+    from them: no walk of the sort order, and still every match, in order;
+    one with more is walked as before."""
+    client = world["clients"]["observer"]
+    query = [("statuses", "received"), ("sort", "price_desc"), ("limit", 50)]
+    with (
+        mock.patch.object(listing, "WALK_ROWS", 10**9),
+        mock.patch.object(listing, "PROBE_ROWS", 0),
+    ):
+        (whole,) = _pages(client, query)
+    calls: list[Any] = []
+    real = listing._select
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        calls.append(args[2])
+        return real(*args, **kwargs)
+
+    with (
+        mock.patch.object(listing, "WALK_ROWS", 1),
+        mock.patch.object(listing, "_select", spy),
+    ):
+        (driven,) = _pages(client, query)
+    # The priced ones, then the unpriced: two reads of the candidates, no walk.
+    assert len(calls) == 2
+    assert all(any("gifts.id IN" in str(c) for c in where) for where in calls), calls
+    assert driven == whole
+    # Received: every 4th from the 3rd on, but Mum's (her wishes are ideas).
+    assert len(whole) == len([n for n in range(24) if n % 4 == 3 and n % 7])
+    calls.clear()
+    with (
+        mock.patch.object(listing, "WALK_ROWS", 1),
+        mock.patch.object(listing, "PROBE_ROWS", 2),  # 5 received: not few
+        mock.patch.object(listing, "_select", spy),
+    ):
+        (walked,) = _pages(client, query)
+    assert walked == whole
+    # The priced: a walk of one gift, then the drive; the unpriced: driven
+    # (the priced proved the filter sparse). None reads the candidates.
+    assert len(calls) == 3
+    assert not any("gifts.id IN (__" in str(c) for where in calls for c in where)
+
+
+def test_a_planning_list_of_the_viewer_matches_nothing_without_a_read(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    """Mum asks for her own planning list: the empty page comes from the
+    lists she may see, with no read of gifts or links at all; the shared
+    list beside it still gives its gifts."""
+    client = world["clients"]["mum"]
+    planning, shared = world["lists"]
+    sent = _statements(app, client, [("list_ids", planning)])
+    assert not [s for s in sent if "FROM gifts" in s or "FROM gift_lists" in s]
+    (page,) = _pages(client, [("list_ids", planning)])
+    assert page == []
+    (both,) = _pages(client, [("list_ids", planning), ("list_ids", shared)])
+    (alone,) = _pages(client, [("list_ids", shared)])
+    assert both == alone and alone
