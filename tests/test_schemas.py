@@ -239,7 +239,8 @@ def test_people_and_list_rows_dump_as_marshmallow_would(app: Any) -> None:
     as_json = app.json.dumps
     for schema, row in ((PersonSchema(), person), (ListSchema(), gift_list)):
         assert as_json(schema.dump(row)) == as_json(ma.Schema.dump(schema, row))
-    assert PersonSchema().dump(person)["birthdate"] == "2019-05-04"
+    # A planned dump leaves dates to the JSON encoder (app/dump_schemas.py).
+    assert '"birthdate":"2019-05-04"' in as_json(PersonSchema().dump(person))
 
 
 @pytest.mark.parametrize(
