@@ -67,6 +67,16 @@ def retry_read(func: Callable[P, R]) -> Callable[P, R]:
     return wrapper
 
 
+def read_engine() -> sa.Engine:
+    """The engine ``autocommit()`` reads on: PostgreSQL's autocommit bind, or
+    SQLite's engine."""
+    engines = db.engines
+    engine = engines[None]
+    if engine.dialect.name == "postgresql":
+        return engines[AUTOCOMMIT_BIND]
+    return engine
+
+
 @contextmanager
 def autocommit(*, write: bool = False) -> Iterator[Connection]:
     """A connection whose statements each stand alone, atomic by themselves.

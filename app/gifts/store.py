@@ -25,12 +25,14 @@ from werkzeug.datastructures import ETags
 from app import etags, ids
 from app.gifts.links import apply_link_changes, link_columns, link_ids
 from app.models import Gift, Occasion, utcnow
+from app.prepared import Prepared
 from app.transactions import (
     NotFound,
     PreconditionFailed,
     UnknownIds,
     autocommit,
     check_ids,
+    read_engine,
     retry_read,
     transaction,
 )
@@ -75,6 +77,12 @@ def _by_id(dialect: str, viewer: Viewer) -> sa.Select[Any]:
     )
 
 
+@lru_cache(maxsize=64)
+def _read_by_id(dialect: str, viewer: Viewer) -> Prepared:
+    """``_by_id`` run on the driver's cursor (app/prepared.py)."""
+    return Prepared(_by_id(dialect, viewer))
+
+
 def read_gifts(
     connection: Connection, ids: Sequence[int], viewer: Viewer
 ) -> dict[int, Mapping[str, Any]]:
@@ -107,9 +115,8 @@ def etag(gift: Mapping[str, Any]) -> str:
 
 @retry_read
 def get_gift(gift_id: int, viewer: Viewer) -> Mapping[str, Any]:
-    with autocommit() as connection:
-        statement = _by_id(connection.dialect.name, viewer)
-        gift = connection.execute(statement, {"gift_id": gift_id}).mappings().first()
+    engine = read_engine()
+    gift = _read_by_id(engine.dialect.name, viewer).first(engine, {"gift_id": gift_id})
     if gift is None:
         raise NotFound([gift_id])
     return present(gift, viewer)
