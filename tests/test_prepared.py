@@ -117,3 +117,40 @@ def test_driver_errors_are_sqlalchemys(app: Flask) -> None:
         statement = sa.select(sa.column("no_such_column")).select_from(gifts)
         with pytest.raises(sa.exc.DBAPIError):
             Prepared(statement).first(read_engine(), {})
+
+
+def test_a_prepared_write_returns_what_a_read_of_it_returns(app: Flask) -> None:
+    """PATCH's UPDATE ... RETURNING on the driver's cursor, in the
+    connection's transaction: the row returned is the row the library then
+    reads, type for type, and the change is committed with the transaction."""
+    parent = Viewer(0, "parent", None)
+    with app.app_context():
+        gift = store.create_gift({"name": "Kite", "price": Decimal("12.50")}, parent)
+        engine = read_engine()
+        dialect = engine.dialect.name
+        prepared = store._prepared_update(
+            ("from_santa", "price"), False, parent, dialect
+        )
+        parameters = {"gift_id": gift["id"]} | store.set_parameters(
+            {"from_santa": True, "price": Decimal("9.99")}
+        )
+        with store.autocommit(write=True) as connection:
+            returned = prepared.first_on(connection, parameters)
+        expected = _library_row(
+            engine, store._by_id(dialect, parent), {"gift_id": gift["id"]}
+        )
+        assert _typed(dict(returned or {})) == _typed(expected)
+        assert expected is not None
+        assert (expected["from_santa"], expected["price"]) == (True, Decimal("9.99"))
+        assert expected["version"] == gift["version"] + 1
+        with store.autocommit(write=True) as connection:
+            missing = prepared.first_on(connection, parameters | {"gift_id": MISSING})
+        assert missing is None
+
+
+def test_a_prepared_writes_driver_error_is_the_connections(app: Flask) -> None:
+    with app.app_context():
+        statement = sa.select(sa.column("no_such_column")).select_from(gifts)
+        with store.autocommit(write=True) as connection:
+            with pytest.raises(sa.exc.DBAPIError):
+                Prepared(statement).first_on(connection, {})

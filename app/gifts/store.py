@@ -244,6 +244,14 @@ def _update_statement(
     )
 
 
+@lru_cache(maxsize=512)
+def _prepared_update(
+    columns: tuple[str, ...], versioned: bool, viewer: Viewer, dialect: str
+) -> Prepared:
+    """``_update_statement`` run on the driver's cursor (app/prepared.py)."""
+    return Prepared(_update_statement(columns, versioned, viewer, dialect))
+
+
 def _parameters(gift_id: int, versions: list[int] | None) -> dict[str, Any]:
     parameters: dict[str, Any] = {"gift_id": gift_id}
     if versions is not None:
@@ -295,8 +303,8 @@ def update_gift(
     shape = (tuple(sorted(changes)), versions is not None, viewer)
     parameters = _parameters(gift_id, versions) | set_parameters(changes)
     with autocommit(write=True) as connection:
-        statement = _update_statement(*shape, connection.dialect.name)
-        gift = connection.execute(statement, parameters).mappings().first()
+        prepared = _prepared_update(*shape, connection.dialect.name)
+        gift = prepared.first_on(connection, parameters)
         if gift is None:
             raise _write_failed(connection, gift_id, viewer, if_match)
         return gift
