@@ -13,15 +13,17 @@ query string or body: tokens, passwords and gift notes stay out of the logs.
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import logging.config
 import time
 from collections.abc import Mapping
 from typing import Any
 
+import orjson
 from flask import Flask, Response, g, has_request_context, request
 from gunicorn.glogging import Logger as GunicornBaseLogger
-from pythonjsonlogger.orjson import OrjsonFormatter
+from pythonjsonlogger.orjson import OrjsonFormatter, orjson_default
 
 FORMATS = ("json", "text")
 REQUESTS = "app.requests"
@@ -46,6 +48,56 @@ class JsonFormatter(OrjsonFormatter):
         # later, keeping its place: time leads, where the eye (and sort) starts.
         kwargs.setdefault("defaults", {"time": None})
         super().__init__(**kwargs)
+        # The fast path (``format``) writes exactly this configuration.
+        self._fast = (
+            self._required_fields == ["levelname", "name", "message"]
+            and self.defaults == {"time": None}
+            and not self.static_fields
+            and self.timestamp == "time"
+            and self.rename_fields == RENAMED
+            and not self.rename_fields_keep_missing
+            and not self.json_indent
+            and self.json_default is orjson_default
+        )
+
+    def format(self, record: logging.LogRecord) -> str:
+        """python-json-logger's line, built in one pass for a plain record.
+
+        The library's ``format`` runs through ``add_fields`` (defaults, the
+        fields of ``fmt`` and their renames one method call at a time),
+        ``merge_record_extra``, ``process_log_record`` and two serializing
+        methods. Here a request line's record is written in 6.0 µs instead of
+        9.0 (timeit, best of 7 batches of 5 000, interleaved). A
+        record with a plain message and no traceback or stack takes this
+        path, writing the same keys in the same order; any other record,
+        or another configuration, takes the library's. tests/test_logs.py
+        compares the two.
+        """
+        if (
+            not self._fast
+            or record.exc_info
+            or record.exc_text
+            or record.stack_info
+            or isinstance(record.msg, dict)
+        ):
+            return super().format(record)
+        record.message = record.getMessage()
+        data: dict[str, Any] = {
+            "time": None,
+            "level": record.levelname,
+            "logger": record.name,
+            "message": record.message,
+        }
+        skip, renamed = self._skip_fields, self.rename_fields
+        for key, value in record.__dict__.items():
+            if key not in skip and not (
+                hasattr(key, "startswith") and key.startswith("_")
+            ):
+                data[renamed.get(key, key)] = value
+        data["time"] = dt.datetime.fromtimestamp(record.created, tz=dt.UTC)
+        return self.prefix + orjson.dumps(
+            data, default=orjson_default, option=orjson.OPT_NON_STR_KEYS
+        ).decode("utf8")
 
 
 class RequestIdFilter(logging.Filter):

@@ -15,6 +15,7 @@ import pytest
 from flask import Flask, g
 from flask.testing import FlaskClient
 from gunicorn.config import Config
+from pythonjsonlogger.orjson import OrjsonFormatter
 
 from app import logs
 
@@ -227,3 +228,37 @@ def test_gunicorn_builds_no_access_line_unless_asked(
         logging.getLogger("gunicorn.access").removeHandler(caplog.handler)
     (line,) = [r.getMessage() for r in caplog.records if r.name == "gunicorn.access"]
     assert '"GET /healthz HTTP/1.1" 200 15' in line
+
+
+@pytest.mark.parametrize(
+    ("message", "args", "extra"),
+    [
+        (
+            "%s %s %s %s ms %s",
+            ("GET", "/api/v1/gifts/<int:gift_id>", 200, 1.25, "ab12"),
+            {
+                "method": "GET",
+                "path": "/api/v1/gifts/<int:gift_id>",
+                "status": 200,
+                "duration_ms": 1.25,
+                "request_id": "ab12",
+                "member_id": 7,
+            },
+        ),
+        ("plain words, no arguments", (), {}),
+        ("%d things", (3,), {"request_id": None, "_private": 1, "nested": {"a": [1]}}),
+    ],
+)
+def test_the_fast_json_line_is_python_json_loggers_own(
+    message: str, args: tuple[Any, ...], extra: dict[str, Any]
+) -> None:
+    """app/logs.py's one-pass ``format`` writes the library's line, byte for
+    byte; a record with a traceback takes the library's path itself."""
+    formatter = logs.JsonFormatter()
+    assert formatter._fast
+    record = logging.getLogger(logs.REQUESTS).makeRecord(
+        logs.REQUESTS, logging.INFO, __file__, 1, message, args, None, extra=extra
+    )
+    fast = formatter.format(record)
+    assert fast == OrjsonFormatter.format(formatter, record)
+    assert json.loads(fast)["message"] == (message % args if args else message)
