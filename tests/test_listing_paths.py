@@ -233,6 +233,34 @@ def test_a_few_filter_reads_its_candidates_and_skips_the_walk(
     assert len(calls) == 3
 
 
+def test_a_few_filter_of_a_small_table_is_walked(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    """The list's 11 links are few (under PROBE_ROWS), but in a table of 24
+    gifts a page of 2 is found sooner by the walk: the candidates are read
+    only when the table holds more than their count squared over the page
+    (121 / 3 = 40 gifts > 24); for a page of 50 (121 / 51 = 2) they are."""
+    client = world["clients"]["observer"]
+    narrow: list[bool] = []
+    real = listing._select
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        narrow.append(kwargs.get("narrow", False))
+        return real(*args, **kwargs)
+
+    for limit, driven in ((2, False), (50, True)):
+        query = [("list_ids", world["lists"][1]), ("sort", "name"), ("limit", limit)]
+        with (
+            mock.patch.object(listing, "WALK_ROWS", 10**9),
+            mock.patch.object(listing, "PROBE_ROWS", 0),
+        ):
+            one_query = _pages(client, query)
+        narrow.clear()
+        with mock.patch.object(listing, "_select", spy):
+            assert _pages(client, query) == one_query
+        assert narrow[0] is driven, limit
+
+
 def test_a_planning_list_of_the_viewer_matches_nothing_without_a_read(
     app: Flask, world: dict[str, Any]
 ) -> None:

@@ -250,17 +250,34 @@ def _counts(kinds: tuple[str, ...], bound: int) -> sa.Select[Any]:
     )
 
 
+# A few filter is driven only where that reads less than the walk would: a
+# page of ``limit`` walks about limit x gifts / count gifts of its order,
+# the drive reads the count candidates; so it drives when the table holds
+# more than count² / limit gifts, which one read of the (created_at, id)
+# index at that offset tells. A person on 1 282 of 10 000 gifts (the HTTP
+# bench's family) walks: 2.9 ms of CPU a page, against 5.2 ms driven.
+_PAST = (
+    sa.select(gifts.c.id)
+    .order_by(gifts.c.created_at, gifts.c.id)
+    .offset(sa.bindparam("walked"))
+    .limit(1)
+)
+
+
 def _candidates(
     connection: Connection,
     args: dict[str, Any],
     viewer: Viewer,
     shown: list[int] | None,
+    limit: int,
 ) -> tuple[Any, int] | None:
     """When some filter's own index holds fewer than PROBE_ROWS entries for
-    it: ``gifts.id IN`` the ids of the fewest of them (every gift that may
-    match is among them), and how many they are. None when each probed
-    filter has more, or none has a probe. One statement counts every probe,
-    each reading at most PROBE_ROWS entries of its index."""
+    it, and the table more than (their count)² / ``limit`` gifts (``_PAST``):
+    ``gifts.id IN`` the ids of the fewest of them (every gift that may match
+    is among them), and how many they are. None when each probed filter has
+    more, or none has a probe, or the walk would read less. One statement
+    counts every probe, each reading at most PROBE_ROWS entries of its
+    index."""
     kinds, values = _probes(args, viewer, shown)
     bound = PROBE_ROWS
     if connection.dialect.name == "postgresql":
@@ -276,6 +293,9 @@ def _candidates(
     count, fewest = min((n, i) for i, n in enumerate(found))
     if count >= bound:
         return None
+    walked = count * count // limit
+    if walked and connection.execute(_PAST, {"walked": walked}).first() is None:
+        return None  # a small table: the walk finds the page sooner
     kind = kinds[fewest]
     # correlate(None): the probe reads gifts of its own.
     probe = _PROBES[kind].correlate(None)
@@ -453,7 +473,9 @@ def list_gifts(
         sqlite = connection.dialect.name == "sqlite"
         drive += _link_filters(args, viewer, shown=shown, joined=sqlite)
         plain = len(walk) == 1
-        candidates = None if plain else _candidates(connection, args, viewer, shown)
+        candidates = (
+            None if plain else _candidates(connection, args, viewer, shown, limit + 1)
+        )
         query = _Query(walk, drive, plain, candidates)
         if column.key != "price":
             past = tuple(after(column))
