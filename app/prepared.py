@@ -84,6 +84,23 @@ class _Plan:
             )
         return self.result_processors
 
+    def row(self, dialect: sa.Dialect, description: Any, found: Any) -> Row | None:
+        """The driver's row ``found`` (None: no row) as a ``Row`` of the
+        result's keys, each value through its result processor."""
+        if found is None:
+            return None
+        processors = self.processors(dialect, description)
+        return Row(
+            zip(
+                self.keys,
+                [
+                    value if process is None else process(value)
+                    for process, value in zip(processors, found, strict=True)
+                ],
+                strict=True,
+            )
+        )
+
 
 class Prepared:
     """A select run on the DBAPI cursor (see the module's docstring)."""
@@ -122,22 +139,16 @@ class Prepared:
                 raw.close()
             else:
                 raw.close()
-                if found is None:
-                    return None
-                processors = plan.processors(dialect, description)
-                return Row(
-                    zip(
-                        plan.keys,
-                        [
-                            value if process is None else process(value)
-                            for process, value in zip(processors, found, strict=True)
-                        ],
-                        strict=True,
-                    )
-                )
+                return plan.row(dialect, description, found)
         # SQLAlchemy's own path: a statement it cannot run, or the driver's error.
         with engine.connect() as connection:
-            row = connection.execute(self.statement, values).mappings().first()
+            return self._library_first(connection, values)
+
+    def _library_first(
+        self, connection: sa.Connection, values: Mapping[str, Any]
+    ) -> Row | None:
+        """The first row through ``Connection.execute``: SQLAlchemy's own path."""
+        row = connection.execute(self.statement, values).mappings().first()
         return None if row is None else Row(row)
 
     def first_on(self, connection: sa.Connection, values: Mapping[str, Any]) -> Any:
@@ -148,8 +159,7 @@ class Prepared:
         dialect = connection.dialect
         plan = self._plan(dialect)
         if not plan.runnable:
-            row = connection.execute(self.statement, values).mappings().first()
-            return None if row is None else Row(row)
+            return self._library_first(connection, values)
         parameters = plan.parameters(values)
         cursor = connection.connection.cursor()
         try:
@@ -162,16 +172,4 @@ class Prepared:
             )
         finally:
             cursor.close()
-        if not rows:
-            return None
-        processors = plan.processors(dialect, description)
-        return Row(
-            zip(
-                plan.keys,
-                [
-                    value if process is None else process(value)
-                    for process, value in zip(processors, rows[0], strict=True)
-                ],
-                strict=True,
-            )
-        )
+        return plan.row(dialect, description, rows[0] if rows else None)
