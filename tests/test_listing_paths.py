@@ -11,6 +11,8 @@ child among them), every page followed by its cursors is the same every way."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 from unittest import mock
 from urllib.parse import urlencode
@@ -113,6 +115,21 @@ def _pages(client: Any, query: list[tuple[str, Any]]) -> list[list[int]]:
     raise AssertionError("more than 40 pages")
 
 
+@contextmanager
+def _spied_selects() -> Iterator[list[bool]]:
+    """Each ``listing._select`` the pages make, in order: whether it was
+    narrow (a drive's sort of ids and keys)."""
+    narrow: list[bool] = []
+    real = listing._select
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        narrow.append(kwargs.get("narrow", False))
+        return real(*args, **kwargs)
+
+    with mock.patch.object(listing, "_select", spy):
+        yield narrow
+
+
 @given(data=st.data())
 @SETTINGS
 def test_the_walk_and_the_drive_give_the_pages_of_one_query(
@@ -149,17 +166,10 @@ def test_a_short_walk_drives_and_still_finds_every_match(
     query = [("list_ids", world["lists"][1]), ("sort", "name"), ("limit", 50)]
     with mock.patch.object(listing, "WALK_ROWS", 10**9):
         (whole,) = _pages(client, query)
-    calls = []
-    real = listing._select
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        calls.append(args[2])
-        return real(*args, **kwargs)
-
     with (
         mock.patch.object(listing, "WALK_ROWS", 1),
         mock.patch.object(listing, "PROBE_ROWS", 0),
-        mock.patch.object(listing, "_select", spy),
+        _spied_selects() as calls,
     ):
         (driven,) = _pages(client, query)
     assert len(calls) == 2  # the walk of one gift, then the drive
@@ -203,28 +213,17 @@ def test_a_few_filter_reads_its_candidates_and_skips_the_walk(
         mock.patch.object(listing, "PROBE_ROWS", 0),
     ):
         (whole,) = _pages(client, query)
-    calls: list[Any] = []
-    real = listing._select
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        calls.append(args[2])
-        return real(*args, **kwargs)
-
-    with (
-        mock.patch.object(listing, "WALK_ROWS", 1),
-        mock.patch.object(listing, "_select", spy),
-    ):
+    with mock.patch.object(listing, "WALK_ROWS", 1), _spied_selects() as calls:
         (driven,) = _pages(client, query)
     # The priced ones, then the unpriced: two reads of the candidates, no walk.
     assert len(calls) == 2
     assert driven == whole
     # On the shared list: every 3rd gift (n % 3 == 1), and all of Mum's.
     assert len(whole) == len([n for n in range(24) if n % 3 == 1 or n % 7 == 0])
-    calls.clear()
     with (
         mock.patch.object(listing, "WALK_ROWS", 1),
         mock.patch.object(listing, "PROBE_ROWS", 2),  # 11 links: not few
-        mock.patch.object(listing, "_select", spy),
+        _spied_selects() as calls,
     ):
         (walked,) = _pages(client, query)
     assert walked == whole
@@ -241,13 +240,6 @@ def test_a_few_filter_of_a_small_table_is_walked(
     only when the table holds more than their count squared over the page
     (121 / 3 = 40 gifts > 24); for a page of 50 (121 / 51 = 2) they are."""
     client = world["clients"]["observer"]
-    narrow: list[bool] = []
-    real = listing._select
-
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        narrow.append(kwargs.get("narrow", False))
-        return real(*args, **kwargs)
-
     for limit, driven in ((2, False), (50, True)):
         query = [("list_ids", world["lists"][1]), ("sort", "name"), ("limit", limit)]
         with (
@@ -255,8 +247,7 @@ def test_a_few_filter_of_a_small_table_is_walked(
             mock.patch.object(listing, "PROBE_ROWS", 0),
         ):
             one_query = _pages(client, query)
-        narrow.clear()
-        with mock.patch.object(listing, "_select", spy):
+        with _spied_selects() as narrow:
             assert _pages(client, query) == one_query
         assert narrow[0] is driven, limit
 
