@@ -29,8 +29,7 @@ from flask import current_app
 from sqlalchemy.engine import Connection
 
 from app.access.schemas import AccessTokenRecordSchema, MemberRecordSchema
-from app.database import without_statement_timeout
-from app.extensions import db
+from app.database import household_engine
 from app.gifts.schemas import (
     GiftListRecordSchema,
     GiftRecipientRecordSchema,
@@ -176,7 +175,7 @@ def export_data(include_secret_hashes: bool = False) -> dict[str, Any]:
         "version": VERSION,
         "includes_secret_hashes": include_secret_hashes,
     }
-    with db.engine.connect() as connection:
+    with household_engine() as engine, engine.connect() as connection:
         # One snapshot for every section, so a reference never dangles.
         if connection.dialect.name == "postgresql":
             connection = connection.execution_options(isolation_level="REPEATABLE READ")
@@ -185,7 +184,6 @@ def export_data(include_secret_hashes: bool = False) -> dict[str, Any]:
                 # pysqlite starts no transaction for reads: each SELECT would
                 # see the database as it is then. A read transaction holds one.
                 connection.exec_driver_sql("BEGIN")
-            without_statement_timeout(connection)
             require_newest_migration(connection)
             for section in _sections(include_secret_hashes):
                 columns = section.columns(include_secret_hashes)
@@ -332,8 +330,11 @@ def import_data(loaded: dict[str, list[dict[str, Any]]]) -> dict[str, int]:
     """Insert every record in one transaction into an empty database; return
     the count per section. Raise BackupError (nothing changed) if not empty.
     On SQLite it queues with the server's writers (app.sqlite_writers)."""
-    with writer_lock(db.engine), db.engine.begin() as connection:
-        without_statement_timeout(connection)
+    with (
+        household_engine() as engine,
+        writer_lock(engine),
+        engine.begin() as connection,
+    ):
         require_newest_migration(connection)
         holding = [
             section.name

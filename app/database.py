@@ -9,7 +9,8 @@ import sqlite3
 import threading
 import time
 import weakref
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 import sqlalchemy as sa
@@ -173,16 +174,39 @@ def _drop_stale_pools(context: sa.engine.ExceptionContext) -> None:
             engine.dispose()
 
 
-def without_statement_timeout(connection: sa.Connection) -> None:
-    """Lift the requests' statement timeout for the rest of this transaction.
+@contextmanager
+def household_engine() -> Iterator[sa.Engine]:
+    """The engine for commands that read or write a whole household at once
+    (export, import, seed): the time they rightly take grows with it, so the
+    requests' statement timeout must not bound them.
 
-    For commands that read or write a whole household at once (export,
-    import): the time they rightly take grows with it. ``SET LOCAL`` ends with
-    the transaction, so the pooled connection is bounded again afterwards; the
-    lock timeout stays. SQLite has no statement timeout.
+    PostgreSQL: an engine of its own, without a pool, whose sessions start
+    with no statement timeout, set when they connect, as the requests' bound
+    is; the lock timeout stays. Lifting the bound inside the transaction
+    (``SET LOCAL``) was not enough: the ``BEGIN`` and the ``SET`` ran under
+    the bound first, and a busy machine overran a bound of 1 ms with them.
+    The app's pooled connections are never touched. SQLite has no statement
+    timeout: the app's own engine.
     """
-    if connection.dialect.name == "postgresql":
-        connection.exec_driver_sql("SET LOCAL statement_timeout = 0")
+    from app.extensions import db  # app.extensions imports app.errors first
+
+    engine = db.engine
+    if engine.dialect.name != "postgresql":
+        yield engine
+        return
+    lock = _milliseconds("DB_LOCK_TIMEOUT", DEFAULT_LOCK_TIMEOUT)
+    unbounded = sa.create_engine(
+        engine.url,
+        poolclass=sa.pool.NullPool,
+        connect_args={
+            "connect_timeout": CONNECT_TIMEOUT_SECONDS,
+            "options": f"-c statement_timeout=0 -c lock_timeout={lock}",
+        },
+    )
+    try:
+        yield unbounded
+    finally:
+        unbounded.dispose()
 
 
 class SchemaGate:

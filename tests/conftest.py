@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import json
 import os
+import re
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -119,16 +120,28 @@ def app(database_url_for_tests: str) -> Iterator[Flask]:
             engine.dispose()
 
 
-def first_connect(app: Flask, attempts: int = 50) -> None:
-    """Let the driver's first connection (its type lookups) succeed under a
-    tiny test statement timeout, which a busy machine can exceed; bounded."""
+def first_connect(app: Flask) -> None:
+    """Let the driver's first connection, which looks up its types, succeed
+    under a tiny test statement timeout: each new PostgreSQL session reads the
+    catalog cold, which can take longer than 1 ms.
+
+    That one connection starts without the bound and is then thrown away, so
+    every connection the app goes on to use is bounded.
+    """
     with app.app_context():
-        for _ in range(attempts):
-            try:
-                db.engine.connect().close()
-                return
-            except sa.exc.OperationalError:
-                continue
+        engine = db.engine
+
+        def unbounded(_dialect: Any, _record: Any, _args: Any, params: Any) -> None:
+            params["options"] = re.sub(
+                r"statement_timeout=\d+", "statement_timeout=0", params["options"]
+            )
+
+        sa.event.listen(engine, "do_connect", unbounded)
+        try:
+            with engine.connect() as connection:
+                connection.invalidate()
+        finally:
+            sa.event.remove(engine, "do_connect", unbounded)
 
 
 class ClientResponse(Response):

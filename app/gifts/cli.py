@@ -13,10 +13,10 @@ import click
 from flask.cli import AppGroup
 
 from app import backup, ids
-from app.database import without_statement_timeout
+from app.database import household_engine
 from app.gifts.sample import gift_row
 from app.models import Gift
-from app.transactions import transaction
+from app.sqlite_writers import writer_lock
 
 gifts = Gift.__table__
 
@@ -33,8 +33,12 @@ def seed(count: int, seed: int) -> None:
     rng = random.Random(seed)
     now = dt.datetime.now(dt.UTC)
     rows = [gift_row(rng, now, index) for index in range(1, count + 1)]
-    with transaction() as connection:
-        without_statement_timeout(connection)  # up to 100 000 gifts at once
+    # Up to 100 000 gifts at once: unbounded by the requests' statement timeout.
+    with (
+        household_engine() as engine,
+        writer_lock(engine),
+        engine.begin() as connection,
+    ):
         added = ids.insert_many(connection, gifts, rows)
     click.echo(f"added {added} sample gifts (random ids)", err=True)
 
