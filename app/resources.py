@@ -15,7 +15,7 @@ from flask import Response
 from flask_smorest import Blueprint, abort
 
 from app.conditional import revalidate
-from app.errors import problem, problem_responses
+from app.errors import problem, problem_response, problem_responses
 from app.json import ExactJSONParser
 from app.keyset import BadCursor
 from app.transactions import NotFound, PreconditionFailed, UnknownIds
@@ -64,6 +64,10 @@ class ResourceBlueprint(Blueprint):
 
     def alt_response(self, *args: Any, **kwargs: Any) -> Callable[[Any], Any]:
         return _documenting_only(super().alt_response(*args, **kwargs))
+
+    def problem(self, status: int, description: str) -> Callable[[Any], Any]:
+        """Document an error answer peculiar to one view (a problem document)."""
+        return problem_response(self, status, description)
 
 
 def unknown_ids_problem(error: UnknownIds) -> Response:

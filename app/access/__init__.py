@@ -5,10 +5,10 @@ from __future__ import annotations
 from flask import Flask
 
 from app.access import auth, cli, gate, headers, routes
-from app.access.auth import CurrentMember, current_member
+from app.access.auth import CurrentMember, current_member, current_viewer
 from app.extensions import api
 
-__all__ = ["CurrentMember", "current_member", "init_app"]
+__all__ = ["CurrentMember", "current_member", "current_viewer", "init_app"]
 
 
 def init_app(app: Flask) -> None:

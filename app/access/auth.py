@@ -15,6 +15,7 @@ from flask import Flask, Response, current_app, g, request
 from app.errors import problem
 from app.models import AccessToken, Member, utcnow
 from app.transactions import autocommit, retry_read
+from app.visibility import Viewer, viewer_of
 
 API_PREFIX = "/api/v1/"
 # The one /api/v1 request that needs no token: signing in.
@@ -171,6 +172,12 @@ def current_member() -> CurrentMember:
     """The member making the current request (after ``authenticate``)."""
     member: CurrentMember = g.member
     return member
+
+
+def current_viewer() -> Viewer:
+    """The member making the current request, as the visibility rules see
+    them (app/visibility.py)."""
+    return viewer_of(current_member())
 
 
 def init_app(app: Flask) -> None:

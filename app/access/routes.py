@@ -7,7 +7,7 @@ from typing import Any
 import sqlalchemy as sa
 from flask import Response, current_app
 from flask.views import MethodView
-from flask_smorest import Blueprint, abort
+from flask_smorest import abort
 
 from app.access import accounts, gate, throttle
 from app.access.auth import current_member, token_cache, unauthorized
@@ -18,20 +18,14 @@ from app.access.schemas import (
     SessionSchema,
     SignInSchema,
 )
-from app.errors import problem, problem_response, problem_responses
-from app.json import ExactJSONParser
+from app.errors import problem, problem_responses
 from app.keyset import BadCursor, PageArgsSchema
 from app.models import AccessToken, utcnow
+from app.resources import ResourceBlueprint
 from app.transactions import transaction
 
-
-class AccessBlueprint(Blueprint):
-    """Reads request JSON like the gifts endpoints (400 for an empty body)."""
-
-    ARGUMENTS_PARSER = ExactJSONParser()
-
-
-blp = AccessBlueprint(
+# Reads request JSON like the other resources (400 for an empty body).
+blp = ResourceBlueprint(
     "access", __name__, description="Sign-in: sessions and the current member."
 )
 SIGN_IN_FAILED = "The login or the password is wrong."
@@ -66,10 +60,9 @@ def _busy(error: gate.Busy) -> Response:
 class Sessions(MethodView):
     @blp.arguments(SignInSchema())
     @blp.response(201, SessionSchema)
-    @problem_response(blp, 401, SIGN_IN_FAILED)
-    @problem_response(blp, 429, "Too many failed sign-ins (see Retry-After).")
-    @problem_response(
-        blp,
+    @blp.problem(401, SIGN_IN_FAILED)
+    @blp.problem(429, "Too many failed sign-ins (see Retry-After).")
+    @blp.problem(
         503,
         "Too many sign-ins at once (the password checks a host runs together "
         "are bounded), or the database is unavailable; see Retry-After.",

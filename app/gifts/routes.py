@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 from flask import Response, request, url_for
 from flask.views import MethodView
 from flask_smorest import abort
 
-from app.access import current_member
+from app.access import current_viewer
 from app.conditional import (
     ETAG_HEADER,
     IF_MATCH,
@@ -18,7 +18,7 @@ from app.conditional import (
     etag_headers,
     if_match,
 )
-from app.errors import problem, problem_response
+from app.errors import problem
 from app.fields import MAX_ID
 from app.gifts import guarded, listing, store
 from app.gifts.schemas import (
@@ -34,12 +34,7 @@ from app.gifts.schemas import (
 )
 from app.resources import BODY_ERRORS, SERVER_ERRORS, page, resource_blueprint
 from app.transactions import NotFound
-from app.visibility import PARENT, PLANNING_FIELDS, Viewer, viewer_of
-
-
-def viewer() -> Viewer:
-    """The member asking, as the visibility rules see them."""
-    return viewer_of(current_member())
+from app.visibility import PARENT, PLANNING_FIELDS, Viewer
 
 
 def planning_fields_set(fields: dict[str, Any]) -> list[str]:
@@ -57,7 +52,7 @@ def _checked(fields: dict[str, Any], *, new: bool = False) -> Viewer:
     looked up (403): a child may not mark a gift from Santa (sending false is
     fine: for a child every gift it can reach in full is not Santa's); a
     member claims for themselves only; and a new wish starts untouched."""
-    asker = viewer()
+    asker = current_viewer()
     if asker.role != PARENT and fields.get("from_santa") is True:
         abort(403, message="Only a parent may mark a gift from Santa.")
     if fields.get("claimed_by") not in (None, asker.id):
@@ -87,10 +82,6 @@ blp = resource_blueprint(
     noun="gift",
     not_found=_not_found,
 )
-
-
-def _problem(status: int, description: str) -> Callable[..., Any]:
-    return problem_response(blp, status, description)
 
 
 @blp.errorhandler(store.Forbidden)
@@ -125,7 +116,7 @@ class Gifts(MethodView):
     @blp.doc(responses=SERVER_ERRORS)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List gifts, newest first, filtered and sorted, one page at a time"""
-        return page(listing.list_gifts, args, viewer())
+        return page(listing.list_gifts, args, current_viewer())
 
     @blp.arguments(GiftCreateSchema())
     @blp.response(201, GiftSchema, headers=ETAG_HEADER)
@@ -138,8 +129,8 @@ class Gifts(MethodView):
 
     @blp.arguments(GiftBulkUpdateSchema())
     @blp.response(200, GiftItemsSchema)
-    @_problem(404, "Some ids do not exist; nothing changed.")
-    @_problem(409, "Another member claimed some of them; nothing changed.")
+    @blp.problem(404, "Some ids do not exist; nothing changed.")
+    @blp.problem(409, "Another member claimed some of them; nothing changed.")
     @blp.doc(responses=BODY_ERRORS)
     def patch(self, body: dict[str, Any]) -> dict[str, Any]:
         """Apply the same change to many gifts, all or nothing"""
@@ -155,7 +146,7 @@ class GiftSummary(MethodView):
     @blp.doc(responses=SERVER_ERRORS)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """Count the gifts matching the listing's filters and total their prices"""
-        return listing.summarize(args, viewer())
+        return listing.summarize(args, current_viewer())
 
 
 @blp.route(f"/<int(max={MAX_ID}):gift_id>")
@@ -163,19 +154,19 @@ class GiftById(MethodView):
     @blp.doc(parameters=[IF_NONE_MATCH])
     @blp.response(200, GiftSchema, headers=ETAG_HEADER)
     @blp.alt_response(304, description="Not modified since the ETag given.")
-    @_problem(404, "No such gift.")
+    @blp.problem(404, "No such gift.")
     @blp.doc(responses=SERVER_ERRORS)
     def get(self, gift_id: int) -> Any:
         """Get one gift"""
-        gift = store.get_gift(gift_id, viewer())
+        gift = store.get_gift(gift_id, current_viewer())
         return conditional_get(gift, store.etag(gift))
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.arguments(GiftUpdateSchema(partial=True))
     @blp.response(200, GiftSchema, headers=ETAG_HEADER)
-    @_problem(404, "No such gift.")
-    @_problem(412, "The gift changed since that ETag; nothing changed.")
-    @_problem(409, "Another member claimed it; nothing changed.")
+    @blp.problem(404, "No such gift.")
+    @blp.problem(412, "The gift changed since that ETag; nothing changed.")
+    @blp.problem(409, "Another member claimed it; nothing changed.")
     @blp.doc(responses=BODY_ERRORS)
     def patch(self, changes: dict[str, Any], gift_id: int) -> Any:
         """Change some fields of a gift"""
@@ -188,11 +179,11 @@ class GiftById(MethodView):
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.response(204)
-    @_problem(404, "No such gift.")
-    @_problem(412, "The gift changed since that ETag; nothing changed.")
+    @blp.problem(404, "No such gift.")
+    @blp.problem(412, "The gift changed since that ETag; nothing changed.")
     @blp.doc(responses=SERVER_ERRORS)
     def delete(self, gift_id: int) -> None:
         """Delete a gift"""
-        asker = viewer()
+        asker = current_viewer()
         # A member with a person may be deleting their wish.
         (guarded if asker.linked else store).delete_gift(gift_id, asker, if_match())

@@ -3,14 +3,13 @@ budget view; the views turn store results into responses."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
 
 from flask import Response, url_for
 from flask.views import MethodView
 
-from app.access import current_member
+from app.access import current_viewer
 from app.conditional import (
     ETAG_HEADER,
     IF_MATCH,
@@ -19,7 +18,7 @@ from app.conditional import (
     etag_headers,
     if_match,
 )
-from app.errors import problem, problem_response
+from app.errors import problem
 from app.fields import MAX_ID
 from app.occasions import budgets, store
 from app.occasions.schemas import (
@@ -39,7 +38,6 @@ from app.resources import (
     parents_only,
     resource_blueprint,
 )
-from app.visibility import Viewer, viewer_of
 
 blp = resource_blueprint(
     "occasions",
@@ -48,15 +46,6 @@ blp = resource_blueprint(
     noun="occasion",
 )
 ID = f"int(max={MAX_ID})"
-
-
-def _problem(status: int, description: str) -> Callable[..., Any]:
-    return problem_response(blp, status, description)
-
-
-def viewer() -> Viewer:
-    """The member asking: gift counts and budget views are theirs."""
-    return viewer_of(current_member())
 
 
 def _etag_headers(occasion: Any) -> dict[str, str]:
@@ -85,14 +74,14 @@ class Occasions(MethodView):
     @blp.doc(responses=SERVER_ERRORS)
     def get(self, args: dict[str, Any]) -> dict[str, Any]:
         """List occasions, soonest first, maybe only those coming soon"""
-        return page(store.list_occasions, args, viewer())
+        return page(store.list_occasions, args, current_viewer())
 
     @blp.arguments(OccasionCreateSchema())
     @blp.response(201, OccasionSchema, headers=ETAG_HEADER)
     @blp.doc(responses=BODY_ERRORS)
     def post(self, fields: dict[str, Any]) -> tuple[Any, dict[str, str]]:
         """Add an occasion"""
-        occasion = store.create_occasion(fields, viewer())
+        occasion = store.create_occasion(fields, current_viewer())
         location = url_for("occasions.OccasionById", occasion_id=occasion["id"])
         return occasion, {"Location": location, **_etag_headers(occasion)}
 
@@ -102,62 +91,66 @@ class OccasionById(MethodView):
     @blp.doc(parameters=[IF_NONE_MATCH])
     @blp.response(200, OccasionSchema, headers=ETAG_HEADER)
     @blp.alt_response(304, description="Not modified since the ETag given.")
-    @_problem(404, "No such occasion.")
+    @blp.problem(404, "No such occasion.")
     @blp.doc(responses=SERVER_ERRORS)
     def get(self, occasion_id: int) -> Any:
         """Get one occasion"""
-        occasion = store.get_occasion(occasion_id, viewer())
+        occasion = store.get_occasion(occasion_id, current_viewer())
         return conditional_get(occasion, store.etag(occasion))
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.arguments(OccasionUpdateSchema(partial=True))
     @blp.response(200, OccasionSchema, headers=ETAG_HEADER)
-    @_problem(404, "No such occasion.")
-    @_problem(412, "The occasion changed since that ETag; nothing changed.")
+    @blp.problem(404, "No such occasion.")
+    @blp.problem(412, "The occasion changed since that ETag; nothing changed.")
     @blp.doc(responses=BODY_ERRORS)
     def patch(self, changes: dict[str, Any], occasion_id: int) -> Any:
         """Change some fields of an occasion"""
-        occasion = store.update_occasion(occasion_id, changes, if_match(), viewer())
+        occasion = store.update_occasion(
+            occasion_id, changes, if_match(), current_viewer()
+        )
         return occasion, _etag_headers(occasion)
 
     @blp.doc(parameters=[IF_MATCH])
     @blp.response(204)
-    @_problem(404, "No such occasion.")
-    @_problem(412, "The occasion changed since that ETag; nothing changed.")
-    @_problem(403, "Only a parent may delete an occasion.")
+    @blp.problem(404, "No such occasion.")
+    @blp.problem(412, "The occasion changed since that ETag; nothing changed.")
+    @blp.problem(403, "Only a parent may delete an occasion.")
     @blp.doc(responses=SERVER_ERRORS)
     def delete(self, occasion_id: int) -> None:
         """Delete an occasion and its budgets: its gifts remain, for no occasion"""
         # As for people and lists: what it holds may be hidden from a child.
-        parents_only(viewer(), "delete an occasion")
-        store.delete_occasion(occasion_id, if_match(), viewer())
+        parents_only(current_viewer(), "delete an occasion")
+        store.delete_occasion(occasion_id, if_match(), current_viewer())
 
 
 @blp.route(f"/<{ID}:occasion_id>/budgets/<{ID}:person_id>")
 class BudgetOfPerson(MethodView):
     @blp.arguments(BudgetSetSchema())
     @blp.response(200, BudgetSchema)
-    @_problem(404, "No such occasion or person.")
-    @_problem(403, "Your own budget: not yours to see or set.")
+    @blp.problem(404, "No such occasion or person.")
+    @blp.problem(403, "Your own budget: not yours to see or set.")
     @blp.doc(responses=BODY_ERRORS)
     def put(self, body: dict[str, Decimal], occasion_id: int, person_id: int) -> Any:
         """Set or replace what the family means to spend on a person at an occasion"""
-        return budgets.set_budget(occasion_id, person_id, body["amount"], viewer())
+        return budgets.set_budget(
+            occasion_id, person_id, body["amount"], current_viewer()
+        )
 
     @blp.response(204)
-    @_problem(404, "No budget for this person at this occasion.")
-    @_problem(403, "Your own budget: not yours to see or set.")
+    @blp.problem(404, "No budget for this person at this occasion.")
+    @blp.problem(403, "Your own budget: not yours to see or set.")
     @blp.doc(responses=SERVER_ERRORS)
     def delete(self, occasion_id: int, person_id: int) -> None:
         """Remove a person's budget at an occasion"""
-        budgets.delete_budget(occasion_id, person_id, viewer())
+        budgets.delete_budget(occasion_id, person_id, current_viewer())
 
 
 @blp.route(f"/<{ID}:occasion_id>/budget")
 class BudgetView(MethodView):
     @blp.response(200, BudgetViewSchema)
-    @_problem(404, "No such occasion.")
+    @blp.problem(404, "No such occasion.")
     @blp.doc(responses=SERVER_ERRORS)
     def get(self, occasion_id: int) -> dict[str, Any]:
         """What is spent, planned and left at an occasion, per person and in total"""
-        return budgets.budget_view(occasion_id, viewer())
+        return budgets.budget_view(occasion_id, current_viewer())
