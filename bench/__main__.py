@@ -7,7 +7,8 @@ What it does, in one bounded run (about 4 minutes with the defaults):
    WEB_CONCURRENCY as set or the config's default) on a fresh SQLite file and,
    when PostgreSQL answers, on a fresh database `<BENCH_DB_PREFIX>_<pid>`; both
    migrated with `flask db upgrade` and seeded with 10 000 gifts, 10 people
-   and 20 lists (each gift for 1 or 2 people and on 0 to 2 lists). `wrk` (a
+   and 20 lists (each gift for 1 or 2 people and on 0 to 2 lists), then
+   settled (statistics and a checkpoint, bench.seed.settle). `wrk` (a
    separate process on 127.0.0.1) drives each endpoint for BENCH_DURATION
    seconds after a warm-up. The ceiling, bench/ceiling.py (a minimal Flask app
    returning one gift's JSON, same gunicorn config), is measured in the same

@@ -1,6 +1,7 @@
 """Bench data: realistic gifts, inserted in bulk (SQLAlchemy Core executemany).
 
-``seed_gifts`` fills a migrated (head) database for the HTTP benchmark;
+``seed_gifts`` fills a migrated (head) database for the HTTP benchmark, and
+``settle`` then does what the database would do on its own soon after;
 ``insert_rows_sql`` is the plain SQL that fills a table at revision 0001 with
 a million rows in one statement, for the migration and listing scaling checks.
 """
@@ -156,3 +157,22 @@ def link_scale_rows(connection: sa.Connection) -> int:
     )
     connection.execute(sa.text(_SCALE_LINKS), {"list_id": list_id})
     return list_id
+
+
+def settle(url: str) -> None:
+    """After a bulk load, what the database does on its own within a minute
+    or so, done before anything is measured: the planner's statistics
+    (PostgreSQL's autovacuum, which would otherwise start in the middle of a
+    case) and a checkpoint of what the load wrote (PostgreSQL's CHECKPOINT,
+    SQLite's WAL folded into the file)."""
+    engine = sa.create_engine(database_url(url), isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("VACUUM ANALYZE")
+                connection.exec_driver_sql("CHECKPOINT")
+            else:
+                connection.exec_driver_sql("ANALYZE")
+                connection.exec_driver_sql("PRAGMA wal_checkpoint(TRUNCATE)")
+    finally:
+        engine.dispose()
