@@ -35,7 +35,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from app.config import database_url  # noqa: E402
-from bench import run  # noqa: E402
+from bench import databases, serving  # noqa: E402
 from bench.seed import seed_gifts  # noqa: E402
 
 N = int(os.environ.get("BENCH_CONNECTIONS_N") or 2000)
@@ -111,17 +111,17 @@ def sessions_counter(url: str) -> Callable[[], int | None]:
 
 
 def measure(url: str, name: str, workdir: Path) -> None:
-    run.flask_cli(url, "db", "upgrade")
+    databases.flask_cli(url, "db", "upgrade")
     seed_gifts(url, GIFTS)
-    run.flask_cli(url, "members", "add", "bench", "--role", "parent")
-    token = run.flask_cli(url, "tokens", "create", "bench", "--label", "bench")
+    databases.flask_cli(url, "members", "add", "bench", "--role", "parent")
+    token = databases.flask_cli(url, "tokens", "create", "bench", "--label", "bench")
     token = token.split()[-1]
     if os.environ.get("PORT"):
-        run.free_port = lambda: int(os.environ["PORT"])
+        serving.free_port = lambda: int(os.environ["PORT"])
     log_path = workdir / f"{name}.log"
     sessions = sessions_counter(url)
     env = {"DATABASE_URL": url, "LOG_LEVEL": "DEBUG"}
-    with run.serving("wsgi:app", env, log_path) as server:
+    with serving.serving("wsgi:app", env, log_path) as server:
         clients = Clients(server.port, token)
 
         def opened() -> int:
@@ -163,7 +163,7 @@ def main() -> None:
             )
             return
         measure(f"sqlite:///{workdir / 'connections.db'}", "SQLite", workdir)
-        postgres, why = run.find_postgres()
+        postgres, why = databases.find_postgres()
         if postgres is None:
             print(f"\nPostgreSQL skipped: {why}")
         else:

@@ -8,6 +8,7 @@ README's results block must be that run's own Markdown (bench/publish.py).
 
 from __future__ import annotations
 
+import importlib
 import json
 import shutil
 import subprocess
@@ -102,3 +103,13 @@ def test_the_readme_block_is_replaced_whole_and_nothing_else(monkeypatch):
     assert readme_with({}, text) == replaced
     with pytest.raises(NotPublishable, match="no .* block"):
         readme_with({}, "# a README without the block\n")
+
+
+@pytest.mark.parametrize(
+    "module", sorted(path.stem for path in (ROOT / "bench").glob("*.py"))
+)
+def test_every_bench_module_imports(module):
+    """`make bench` imports its parts as it goes, minutes into a run, and the
+    separate studies (bench/connections.py, ...) only when someone runs
+    them: a name they import that the app no longer has fails here first."""
+    importlib.import_module(f"bench.{module}")
