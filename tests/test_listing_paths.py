@@ -130,6 +130,17 @@ def _spied_selects() -> Iterator[list[bool]]:
         yield narrow
 
 
+@contextmanager
+def _one_query() -> Iterator[None]:
+    """Every page one query walking the sort order: no probe is ever few."""
+    with (
+        mock.patch.object(listing, "WALK_ROWS", 10**9),
+        mock.patch.object(listing, "PROBE_ROWS", 0),
+        mock.patch.object(listing, "OWN_PROBE_ROWS", 0),
+    ):
+        yield
+
+
 @given(data=st.data())
 @SETTINGS
 def test_the_walk_and_the_drive_give_the_pages_of_one_query(
@@ -142,16 +153,15 @@ def test_the_walk_and_the_drive_give_the_pages_of_one_query(
         ("sort", data.draw(st.sampled_from(SORTS))),
         ("limit", data.draw(st.integers(1, 5))),
     ]
-    with (
-        mock.patch.object(listing, "WALK_ROWS", 10**9),
-        mock.patch.object(listing, "PROBE_ROWS", 0),
-    ):
+    with _one_query():
         one_query = _pages(client, query)
     walk = data.draw(st.integers(1, 6))
-    probe = data.draw(st.sampled_from([0, 1, 2, 3, 5, 8, 10**9]))
+    probes = [0, 1, 2, 3, 5, 8, 10**9]
+    probe, own = data.draw(st.sampled_from(probes)), data.draw(st.sampled_from(probes))
     with (
         mock.patch.object(listing, "WALK_ROWS", walk),
         mock.patch.object(listing, "PROBE_ROWS", probe),
+        mock.patch.object(listing, "OWN_PROBE_ROWS", own),
     ):
         mixed = _pages(client, query)
     assert mixed == one_query
@@ -208,10 +218,7 @@ def test_a_few_filter_reads_its_candidates_and_skips_the_walk(
     filters are probed.)"""
     client = world["clients"]["observer"]
     query = [("list_ids", world["lists"][1]), ("sort", "price_desc"), ("limit", 50)]
-    with (
-        mock.patch.object(listing, "WALK_ROWS", 10**9),
-        mock.patch.object(listing, "PROBE_ROWS", 0),
-    ):
+    with _one_query():
         (whole,) = _pages(client, query)
     with mock.patch.object(listing, "WALK_ROWS", 1), _spied_selects() as calls:
         (driven,) = _pages(client, query)
@@ -242,10 +249,7 @@ def test_a_few_filter_of_a_small_table_is_walked(
     client = world["clients"]["observer"]
     for limit, driven in ((2, False), (50, True)):
         query = [("list_ids", world["lists"][1]), ("sort", "name"), ("limit", limit)]
-        with (
-            mock.patch.object(listing, "WALK_ROWS", 10**9),
-            mock.patch.object(listing, "PROBE_ROWS", 0),
-        ):
+        with _one_query():
             one_query = _pages(client, query)
         with _spied_selects() as narrow:
             assert _pages(client, query) == one_query
@@ -267,3 +271,68 @@ def test_a_planning_list_of_the_viewer_matches_nothing_without_a_read(
     (both,) = _pages(client, [("list_ids", planning), ("list_ids", shared)])
     (alone,) = _pages(client, [("list_ids", shared)])
     assert both == alone and alone
+
+
+def test_a_members_own_person_is_read_from_her_wishes_and_the_given_gifts(
+    world: dict[str, Any],
+) -> None:
+    """Of the gifts for Mum, Mum sees her wishes and those received alone:
+    her page of her own person is read from those two (gifts.created_by's
+    and gifts.status's indexes), not from every gift for her, and is the
+    one query's page. For another person, or with her and another, it is
+    not (she sees every gift of theirs that is not for her)."""
+    client = world["clients"]["mum"]
+    mum, kid, _ = world["people"]
+    for people, driven in (([mum], True), ([kid], False), ([mum, kid], False)):
+        query = [*(("person_ids", p) for p in people), ("sort", "name"), ("limit", 50)]
+        with _one_query():
+            (whole,) = _pages(client, query)
+        with (
+            mock.patch.object(listing, "WALK_ROWS", 1),
+            mock.patch.object(listing, "PROBE_ROWS", 0),
+            _spied_selects() as narrow,
+        ):
+            (page,) = _pages(client, query)
+        assert page == whole and whole, people
+        # Driven: one read of the candidates, no walk first.
+        assert (narrow == [True]) is driven, (people, narrow)
+    # Of the gifts for her (world: first or second recipient), her own
+    # (n % 7 == 0: ideas) and Dad's received ones (n % 4 == 3).
+    (own,) = _pages(client, [("person_ids", mum), ("limit", 50)])
+    for_mum = [n for n in range(24) if n % 3 == 0 or (n % 4 and n % 3 == 2)]
+    assert len(own) == len([n for n in for_mum if n % 7 == 0 or n % 4 == 3])
+
+
+def test_past_the_read_of_the_index_the_planners_count_says_how_big(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    """When the candidates' count squared over the page is more than
+    PAST_ROWS, the table's size comes from the planner's statistics, not a
+    read of the index that far: without them the page is walked, as for a
+    small table; once ANALYZE counted the gifts it is driven. The same
+    page either way."""
+    from app.extensions import db
+
+    client = world["clients"]["observer"]
+    query = [("list_ids", world["lists"][1]), ("sort", "name"), ("limit", 50)]
+    with _one_query():
+        (whole,) = _pages(client, query)
+    with app.app_context(), db.engine.begin() as connection:
+        if connection.dialect.name == "sqlite":
+            connection.exec_driver_sql("DELETE FROM sqlite_stat1")
+        else:
+            connection.exec_driver_sql(
+                "UPDATE pg_class SET reltuples = -1 WHERE oid = 'gifts'::regclass"
+            )
+    for analyzed in (False, True):
+        if analyzed:
+            with app.app_context(), db.engine.begin() as connection:
+                connection.exec_driver_sql("ANALYZE")
+        with (
+            mock.patch.object(listing, "PAST_ROWS", 0),
+            mock.patch.object(listing, "_PAST", None),  # never read
+            _spied_selects() as narrow,
+        ):
+            (page,) = _pages(client, query)
+        assert page == whole
+        assert narrow[0] is analyzed

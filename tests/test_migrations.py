@@ -726,3 +726,68 @@ def test_a_later_rebuild_of_gifts_leaves_the_index_in_step(
     with db.engine.begin() as connection:
         connection.exec_driver_sql("UPDATE gifts SET name = 'Sledge' WHERE id = 1")
     assert _indexed_ids("sledge") == {1} and _indexed_ids("train") == set()
+
+
+# The creator index (0012) ----------------------------------------------------
+
+BEFORE_CREATOR_INDEX = "0011"
+CREATOR_INDEX_REVISION = "0012"
+CREATOR_INDEX = "ix_gifts_created_by_id"
+
+
+def test_the_creator_index_comes_and_goes_and_leaves_rows_alone(
+    migration_app: Flask,
+) -> None:
+    upgrade(revision=BEFORE_CREATOR_INDEX)
+    insert_pre_feature_rows()
+    before = (columns().keys(), indexes(), _tables())
+    rows = read_rows("from_santa", "created_by")
+
+    upgrade(revision=CREATOR_INDEX_REVISION)
+
+    assert indexes() == before[1] | {CREATOR_INDEX}
+    assert (columns().keys(), _tables()) == (before[0], before[2])
+    assert read_rows("from_santa", "created_by") == rows
+    if db.engine.dialect.name == "postgresql":
+        definition, valid = index_definition(CREATOR_INDEX) or ("", False)
+        assert valid and "(created_by, id)" in definition
+    else:  # its statistics, for the planner (ANALYZE of the index alone)
+        with db.engine.connect() as connection:
+            stat = connection.scalar(
+                sa.text("SELECT stat FROM sqlite_stat1 WHERE idx = :name"),
+                {"name": CREATOR_INDEX},
+            )
+        assert stat is not None and stat.split()[0] == str(len(rows))
+
+    downgrade(revision=BEFORE_CREATOR_INDEX)
+
+    assert (columns().keys(), indexes(), _tables()) == before
+    assert read_rows("from_santa", "created_by") == rows
+    upgrade()  # and up again
+    assert CREATOR_INDEX in indexes()
+    check()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="a concurrent build is PostgreSQL's")
+def test_the_creator_index_upgrade_replaces_what_a_failed_build_left(
+    migration_app: Flask,
+) -> None:
+    """A concurrent build that fails (a lock timeout, say) leaves an INVALID
+    index of the same name: the upgrade, run again, builds it anew."""
+    upgrade(revision=BEFORE_CREATOR_INDEX)
+    insert_pre_feature_rows()
+    with db.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.exec_driver_sql("UPDATE gifts SET created_by = NULL")
+        with pytest.raises(sa.exc.IntegrityError):  # two NULLs are not equal...
+            connection.exec_driver_sql(
+                f"CREATE UNIQUE INDEX CONCURRENTLY {CREATOR_INDEX}"
+                " ON gifts (coalesce(created_by, 0))"
+            )
+    assert not (index_definition(CREATOR_INDEX) or ("", True))[1]
+
+    upgrade()
+
+    definition, valid = index_definition(CREATOR_INDEX) or ("", False)
+    assert valid and "UNIQUE" not in definition and "(created_by, id)" in definition
+    check()
