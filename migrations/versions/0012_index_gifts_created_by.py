@@ -9,7 +9,9 @@ Without an index on created_by the page could only read every gift of
 the person and drop the hidden ones: measured with bench/shapes.py at
 1 000 000 gifts (a person on 50 000 of them, 5 000 of those her wishes),
 first page of 50 against the plain first page: 22x on SQLite, 61x on
-PostgreSQL (make bench at c8ea31d). With it, see the commit that adds it.
+PostgreSQL (make bench at c8ea31d). With it, in the same measurement (on a
+busy machine): 5.9x and 14x, the page reading her 5 000 wishes and 100
+gifts given. Every other page is as it was: nothing else asks by creator.
 
 SQLite: the upgrade also runs ANALYZE on the new index alone, so that its
 planner knows how many gifts share a creator (sqlite_stat1).
