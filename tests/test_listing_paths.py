@@ -11,7 +11,7 @@ child among them), every page followed by its cursors is the same every way."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 from unittest import mock
@@ -303,29 +303,38 @@ def test_a_members_own_person_is_read_from_her_wishes_and_the_given_gifts(
     assert len(own) == len([n for n in for_mum if n % 7 == 0 or n % 4 == 3])
 
 
-def _planned_rows(connection: Any, rows: int | None) -> Any:
+def _planned_rows(connection: Any, rows: int | None) -> Callable[[Any], None]:
     """Set the planner's count of the gifts as ANALYZE would (None: never
-    counted); the value before. Only that figure: an ANALYZE here left
-    column statistics that changed later tests' plans on PostgreSQL."""
+    counted); what puts the figure before back. Only that figure: an ANALYZE
+    here left column statistics that changed later tests' plans on
+    PostgreSQL."""
     if connection.dialect.name == "sqlite":
         where = "WHERE tbl = 'gifts' AND idx = 'ix_gifts_created_at_id'"
-        before = connection.exec_driver_sql(f"SELECT stat FROM sqlite_stat1 {where}")
-        before = before.scalar()
-        connection.exec_driver_sql(f"DELETE FROM sqlite_stat1 {where}")
-        if rows is not None:
-            connection.exec_driver_sql(
-                "INSERT INTO sqlite_stat1 VALUES"
-                " ('gifts', 'ix_gifts_created_at_id', ?)",
-                (f"{rows} 1",),
-            )
-        return before
+
+        def put(connection: Any, stat: str | None) -> None:
+            connection.exec_driver_sql(f"DELETE FROM sqlite_stat1 {where}")
+            if stat is not None:
+                connection.exec_driver_sql(
+                    "INSERT INTO sqlite_stat1 VALUES"
+                    " ('gifts', 'ix_gifts_created_at_id', ?)",
+                    (stat,),
+                )
+
+        found = connection.exec_driver_sql(f"SELECT stat FROM sqlite_stat1 {where}")
+        before = found.scalar()
+        put(connection, None if rows is None else f"{rows} 1")
+        return lambda connection: put(connection, before)
+
+    def count(connection: Any, reltuples: float) -> None:
+        connection.exec_driver_sql(
+            "UPDATE pg_class SET reltuples = %(rows)s WHERE oid = 'gifts'::regclass",
+            {"rows": reltuples},
+        )
+
     found = "SELECT reltuples FROM pg_class WHERE oid = 'gifts'::regclass"
     before = connection.exec_driver_sql(found).scalar()
-    connection.exec_driver_sql(
-        "UPDATE pg_class SET reltuples = %(rows)s WHERE oid = 'gifts'::regclass",
-        {"rows": -1 if rows is None else rows},
-    )
-    return None if before < 0 else int(before)
+    count(connection, -1 if rows is None else rows)
+    return lambda connection: count(connection, before)
 
 
 def test_past_the_read_of_the_index_the_planners_count_says_how_big(
@@ -344,7 +353,7 @@ def test_past_the_read_of_the_index_the_planners_count_says_how_big(
         (whole,) = _pages(client, query)
     # 11 links: the walk would read 11² / 51 = 2 gifts.
     with app.app_context(), db.engine.begin() as connection:
-        before = _planned_rows(connection, None)
+        restore = _planned_rows(connection, None)
     try:
         for rows, driven in ((None, False), (1, False), (24, True)):
             with app.app_context(), db.engine.begin() as connection:
@@ -359,16 +368,4 @@ def test_past_the_read_of_the_index_the_planners_count_says_how_big(
             assert narrow[0] is driven, rows
     finally:
         with app.app_context(), db.engine.begin() as connection:
-            if connection.dialect.name == "sqlite":
-                connection.exec_driver_sql(
-                    "DELETE FROM sqlite_stat1 WHERE tbl = 'gifts'"
-                    " AND idx = 'ix_gifts_created_at_id'"
-                )
-                if before is not None:
-                    connection.exec_driver_sql(
-                        "INSERT INTO sqlite_stat1 VALUES"
-                        " ('gifts', 'ix_gifts_created_at_id', ?)",
-                        (before,),
-                    )
-            else:
-                _planned_rows(connection, before)
+            restore(connection)
