@@ -75,21 +75,21 @@ class _Plan:
             for name, value in params.items()
         }
 
-    def processors(self, dialect: sa.Dialect, description: Any) -> tuple[Any, ...]:
-        """The result processors, as ``CursorResultMetaData`` picks them."""
+    def processors(self, dialect: sa.Dialect, cursor: Any) -> tuple[Any, ...]:
+        """The result processors, as ``CursorResultMetaData`` picks them from
+        the description of the statement's first run on ``cursor``; cached.
+        Only that run reads the description: psycopg builds it anew on every
+        read (23 column objects, 17 us, for a gift)."""
         if self.result_processors is None:
             self.result_processors = tuple(
                 type_._cached_result_processor(dialect, column[1])
-                for type_, column in zip(self.types, description, strict=True)
+                for type_, column in zip(self.types, cursor.description, strict=True)
             )
         return self.result_processors
 
-    def row(self, dialect: sa.Dialect, description: Any, found: Any) -> Row | None:
-        """The driver's row ``found`` (None: no row) as a ``Row`` of the
-        result's keys, each value through its result processor."""
-        if found is None:
-            return None
-        processors = self.processors(dialect, description)
+    def row(self, processors: tuple[Any, ...], found: Any) -> Row:
+        """The driver's row ``found`` as a ``Row`` of the result's keys, each
+        value through its result processor."""
         return Row(
             zip(
                 self.keys,
@@ -130,7 +130,8 @@ class Prepared:
                 try:
                     cursor.execute(plan.sql, plan.parameters(values))
                     found = cursor.fetchone()
-                    description = cursor.description
+                    if found is not None:
+                        processors = plan.processors(dialect, cursor)
                 finally:
                     cursor.close()
             except dialect.loaded_dbapi.Error as error:
@@ -139,7 +140,7 @@ class Prepared:
                 raw.close()
             else:
                 raw.close()
-                return plan.row(dialect, description, found)
+                return plan.row(processors, found) if found is not None else None
         # SQLAlchemy's own path: a statement it cannot run, or the driver's error.
         with engine.connect() as connection:
             return self._library_first(connection, values)
@@ -165,11 +166,12 @@ class Prepared:
         try:
             cursor.execute(plan.sql, parameters)
             rows = cursor.fetchall()
-            description = cursor.description
+            if rows:
+                processors = plan.processors(dialect, cursor)
         except dialect.loaded_dbapi.Error as error:
             connection._handle_dbapi_exception(
                 error, plan.sql, parameters, cursor, None
             )
         finally:
             cursor.close()
-        return plan.row(dialect, description, rows[0] if rows else None)
+        return plan.row(processors, rows[0]) if rows else None
