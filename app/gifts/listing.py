@@ -171,6 +171,13 @@ def _expanding(name: str) -> Any:
     return sa.bindparam(f"probe_{name}", expanding=True)
 
 
+# A linked member's own person: of that person's gifts they see those given
+# and their own wishes alone (app/visibility.py), so the page is among these
+# (its own index each: 0003, 0012), however many gifts the person has.
+_OWN_GIFTS = sa.union_all(
+    sa.select(gifts.c.id).where(gifts.c.created_by == sa.bindparam("probe_own")),
+    sa.select(gifts.c.id).where(gifts.c.status == "received"),
+).subquery("own")
 # Each probe: the ids of gifts (or links) one filter's own index holds, with
 # its values as parameters, so that the statements are built once.
 _PROBES: dict[str, sa.Select[Any]] = {
@@ -193,20 +200,7 @@ _PROBES: dict[str, sa.Select[Any]] = {
         )
         for key, field in LINK_FILTERS.items()
     },
-    # A linked member's own person: of that person's gifts they see those
-    # given and their own wishes alone (app/visibility.py), so the page is
-    # among these (its own index each: 0003, 0012), however many gifts the
-    # person has.
-    "own": sa.select(
-        (
-            own := sa.union_all(
-                sa.select(gifts.c.id).where(
-                    gifts.c.created_by == sa.bindparam("probe_own")
-                ),
-                sa.select(gifts.c.id).where(gifts.c.status == "received"),
-            ).subquery("own")
-        ).c.id
-    ),
+    "own": sa.select(_OWN_GIFTS.c.id),
 }
 # The most ids of the "own" probe counted: a member's wishes and the gifts
 # given may be many (the page is then walked), and the person's other gifts,
@@ -214,6 +208,11 @@ _PROBES: dict[str, sa.Select[Any]] = {
 # of them her wishes: her page read all 50 000, 22x the plain page on SQLite,
 # 61x on PostgreSQL).
 OWN_PROBE_ROWS = 20_000
+# PostgreSQL's statistics drive a few status, priority, claimer or occasion
+# well already (1.3-1.7x the plain page at 1M), and the count statement
+# (planned anew each time) cost every dense filter 0.2-0.4x of the plain
+# page: it counts only these.
+_POSTGRESQL_PROBES = frozenset({*LINK_FILTERS, "own"})
 
 
 def _probes(
@@ -328,11 +327,7 @@ def _candidates(
     kinds, values = _probes(args, viewer, shown)
     bound = PROBE_ROWS
     if connection.dialect.name == "postgresql":
-        # Only the links: PostgreSQL's statistics drive a few status,
-        # priority, claimer or occasion well already (1.3-1.7x the plain
-        # page at 1M), and the count statement (planned anew each time)
-        # cost every dense filter 0.2-0.4x of the plain page.
-        kinds = tuple(kind for kind in kinds if kind in LINK_FILTERS or kind == "own")
+        kinds = tuple(kind for kind in kinds if kind in _POSTGRESQL_PROBES)
         bound = min(bound, PROBE_ROWS_POSTGRESQL)
     if not kinds:
         return None
