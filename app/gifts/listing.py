@@ -387,7 +387,10 @@ def _select(
         )
     else:
         statement = sa.select(*read).where(*where).order_by(*order).limit(limit)
-    return [present(row, viewer) for row in connection.execute(statement).mappings()]
+    # all(): one fetchall, not a fetchone a row (SQLite: about 50 of a page's
+    # 900 us in process, interleaved batches)
+    rows = connection.execute(statement).mappings().all()
+    return [present(row, viewer) for row in rows]
 
 
 def _unindexed(column: Any) -> Any:
