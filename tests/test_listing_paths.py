@@ -369,3 +369,54 @@ def test_past_the_read_of_the_index_the_planners_count_says_how_big(
     finally:
         with app.app_context(), db.engine.begin() as connection:
             restore(connection)
+
+
+def test_a_person_and_a_list_sharing_few_gifts_are_read_from_those_alone(
+    app: Flask,
+) -> None:
+    """Gran is on 8 gifts, the list holds 6, and they share 2, then none:
+    each filter alone has more links than PROBE_ROWS (3), the two together
+    fewer. On PostgreSQL the page is read from the shared gifts by id (no
+    walk), and with none shared it is empty without a read of the gifts; on
+    SQLite (whose drive of both filters is that join already) it is walked.
+    The one query's page every way."""
+    family = make_family(app)
+    toys = family.list(family.dad, name="Toys")
+    for n in range(12):
+        fields: dict[str, Any] = {"name": f"Gift {n}"}
+        if n < 8:
+            fields["recipient_ids"] = [family.gran]
+        if n >= 6:
+            fields["list_ids"] = [toys["id"]]
+        family.gift(family.dad, **fields)
+    client = family.dad.client
+    query = [("person_ids", family.gran), ("list_ids", toys["id"]), ("limit", 50)]
+    postgresql = _dialect(app) == "postgresql"
+    with _one_query():
+        (whole,) = _pages(client, query)
+    assert len(whole) == 2  # gifts 6 and 7
+    with (
+        mock.patch.object(listing, "WALK_ROWS", 1),
+        mock.patch.object(listing, "PROBE_ROWS", 3),
+        _spied_selects() as narrow,
+    ):
+        (page,) = _pages(client, query)
+    assert page == whole
+    # Driven: one read of the shared gifts; walked: the walk of one, the drive.
+    assert narrow == ([True] if postgresql else [False, True]), narrow
+    for gift_id in whole:  # now they share none
+        response = client.patch(f"{GIFTS}/{gift_id}", json={"list_ids": []})
+        assert response.status_code == 200, response.get_json()
+    with mock.patch.object(listing, "PROBE_ROWS", 3):
+        sent = _statements(app, client, query)
+        (page,) = _pages(client, query)
+    assert page == []
+    read_gifts = [s for s in sent if "FROM gifts" in s]
+    assert (read_gifts == []) is postgresql, read_gifts
+
+
+def _dialect(app: Flask) -> str:
+    from app.extensions import db
+
+    with app.app_context():
+        return db.engine.dialect.name
