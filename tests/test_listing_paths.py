@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.gifts import listing
-from tests.conftest import POSTGRES_URL, client_with_token, make_member
+from tests.conftest import client_with_token, make_member
 from tests.family import GIFTS, make_family
 
 SETTINGS = settings(
@@ -376,10 +376,9 @@ def test_a_person_and_a_list_sharing_few_gifts_are_read_from_those_alone(
 ) -> None:
     """Gran is on 8 gifts, the list holds 6, and they share 2, then none:
     each filter alone has more links than PROBE_ROWS (3), the two together
-    fewer. On PostgreSQL the page is read from the shared gifts by id (no
-    walk), and with none shared it is empty without a read of the gifts; on
-    SQLite (whose drive of both filters is that join already) it is walked.
-    The one query's page every way."""
+    fewer. The page is read from the shared gifts by id (no walk), and with
+    none shared it is empty without a read of the gifts. The one query's
+    page every way."""
     family = make_family(app)
     toys = family.list(family.dad, name="Toys")
     for n in range(12):
@@ -391,7 +390,6 @@ def test_a_person_and_a_list_sharing_few_gifts_are_read_from_those_alone(
         family.gift(family.dad, **fields)
     client = family.dad.client
     query = [("person_ids", family.gran), ("list_ids", toys["id"]), ("limit", 50)]
-    postgresql = bool(POSTGRES_URL)
     with _one_query():
         (whole,) = _pages(client, query)
     assert len(whole) == 2  # gifts 6 and 7
@@ -402,8 +400,8 @@ def test_a_person_and_a_list_sharing_few_gifts_are_read_from_those_alone(
     ):
         (page,) = _pages(client, query)
     assert page == whole
-    # Driven: one read of the shared gifts; walked: the walk of one, the drive.
-    assert narrow == ([True] if postgresql else [False, True]), narrow
+    # One read of the shared gifts, sorted: no walk.
+    assert narrow == [True], narrow
     for gift_id in whole:  # now they share none
         response = client.patch(f"{GIFTS}/{gift_id}", json={"list_ids": []})
         assert response.status_code == 200, response.get_json()
@@ -412,4 +410,4 @@ def test_a_person_and_a_list_sharing_few_gifts_are_read_from_those_alone(
         (page,) = _pages(client, query)
     assert page == []
     read_gifts = [s for s in sent if "FROM gifts" in s]
-    assert (read_gifts == []) is postgresql, read_gifts
+    assert read_gifts == [], read_gifts
