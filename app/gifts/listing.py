@@ -563,7 +563,12 @@ def list_gifts(
         # Built once, on the page's connection: a search's predicate may look
         # at its index first (app/gifts/search.py).
         own = _gift_filters(args, viewer, connection, searched=False)
-        walk = own + _link_filters(args, viewer, probe=True, shown=shown)
+        # The link probes first: SQLite checks a walk's terms in order, and
+        # reads the gift's row only for the first term that needs a column of
+        # it; a probe needs the id alone, which the sort index holds. A list
+        # of every 50th gift walked for a linked member (whose rule reads the
+        # row): 2.2 -> 1.1 ms for the walk's statement at 1M gifts.
+        walk = _link_filters(args, viewer, probe=True, shown=shown) + own
         drive = list(own)
         if args.get("search"):
             found = search.matches(args["search"], connection)
