@@ -23,8 +23,8 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from app.gifts import listing
-from tests.conftest import client_with_token, make_member
+from app.gifts import listing, search
+from tests.conftest import POSTGRES_URL, client_with_token, make_member
 from tests.family import GIFTS, make_family
 
 SETTINGS = settings(
@@ -137,6 +137,7 @@ def _one_query() -> Iterator[None]:
         mock.patch.object(listing, "WALK_ROWS", 10**9),
         mock.patch.object(listing, "PROBE_ROWS", 0),
         mock.patch.object(listing, "OWN_PROBE_ROWS", 0),
+        mock.patch.object(search, "FEW", 0),
     ):
         yield
 
@@ -411,3 +412,28 @@ def test_a_person_and_a_list_sharing_few_gifts_are_read_from_those_alone(
     assert page == []
     read_gifts = [s for s in sent if "FROM gifts" in s]
     assert read_gifts == [], read_gifts
+
+
+@pytest.mark.skipif(bool(POSTGRES_URL), reason="SQLite's trigram index names ids")
+def test_a_search_few_names_hold_is_read_from_the_ids_its_index_names(
+    app: Flask,
+) -> None:
+    """Three of twelve names hold "kite": the index names their ids, and the
+    page is read from them alone, sorted, with no walk of the sort order;
+    with none holding the term, the page is empty without a read of the
+    gifts. The one query's page either way."""
+    family = make_family(app)
+    for n in range(12):
+        family.gift(family.dad, name=f"Kite {n}" if n % 4 == 0 else f"Gift {n}")
+    client = family.dad.client
+    query = [("search", "KITE"), ("limit", 2), ("sort", "name")]
+    with _one_query():
+        whole = _pages(client, query)
+    assert [len(page) for page in whole] == [2, 1]
+    with mock.patch.object(listing, "WALK_ROWS", 1), _spied_selects() as narrow:
+        assert _pages(client, query) == whole
+    assert narrow == [True, True], narrow  # one read a page: no walk
+    query = [("search", "kitten"), ("limit", 2)]
+    sent = _statements(app, client, query)
+    assert _pages(client, query) == [[]]
+    assert [s for s in sent if "FROM gifts" in s] == []

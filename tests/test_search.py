@@ -251,6 +251,7 @@ def test_a_linked_member_finds_only_what_they_may_see(
         assert found(client, term) == expected(hidden + visible, term), term
 
 
+@pytest.mark.parametrize("few", [2, 10**6])
 @pytest.mark.parametrize("rare", [3, 10**6])
 @pytest.mark.parametrize("walk_rows", [1, 4, 10**9])
 def test_a_search_in_many_names_pages_through_all_of_them(
@@ -259,13 +260,17 @@ def test_a_search_in_many_names_pages_through_all_of_them(
     monkeypatch: pytest.MonkeyPatch,
     rare: int,
     walk_rows: int,
+    few: int,
 ) -> None:
-    """Whether a page walks the order or drives from the index, and whether
-    the drive reads the term's rare trigrams or (none being rare) scans, the
-    same gifts, page after page, and the summary counts them all."""
+    """Whether a page walks the order or drives from the index, whether the
+    drive reads the term's rare trigrams or (none being rare) scans, and
+    whether the ids they name are read first (fewer than ``few``) or asked
+    as the index's subquery, the same gifts, page after page, and the
+    summary counts them all."""
     from app.gifts import listing, search
 
     monkeypatch.setattr(search, "RARE", rare)
+    monkeypatch.setattr(search, "FEW", few)
     monkeypatch.setattr(listing, "WALK_ROWS", walk_rows)
     names = [f"Gift {n} Ä" for n in range(12)] + ["Socks", "GIFT ä", "\u212aite 1"]
     names += ["Kit", "KIT 1", "\u212aIT 10", "Gi ft"]

@@ -231,6 +231,8 @@ _POSTGRESQL_PROBES = frozenset({*LINK_FILTERS, "own", "links"})
 # the two link indexes finds the none in 10 ms; SQLite walked 5 000 gifts and
 # then drove from the same join (4.4x), and now reads the join alone (3.0-3.2x).
 _READ = "links"
+# The search's few ids, read by app/gifts/search.py: a probe counted there.
+_SEARCHED = "search"
 
 
 def _probes(
@@ -344,6 +346,7 @@ def _candidates(
     viewer: Viewer,
     shown: list[int] | None,
     limit: int,
+    searched: list[int] | None = None,
 ) -> tuple[Any, int] | None:
     """When some filter's own index holds fewer than PROBE_ROWS entries for
     it (OWN_PROBE_ROWS: the "own" probe), and the table more than (their
@@ -352,7 +355,8 @@ def _candidates(
     they are. None when each probed filter has more, or none has a probe,
     or the walk would read less. One statement counts every probe, each
     reading at most its bound of entries of its index; the "links" probe is
-    read before it, its ids kept (``_shared``)."""
+    read before it, its ids kept (``_shared``). ``searched``: the ids the
+    search read from its index (``search.Search.ids``), one more probe."""
     kinds, values = _probes(args, viewer, shown)
     bound = PROBE_ROWS
     if connection.dialect.name == "postgresql":
@@ -362,7 +366,7 @@ def _candidates(
     if _READ in kinds:
         kinds = tuple(kind for kind in kinds if kind != _READ)
         shared = _shared(connection, values, bound)
-    if not kinds and shared is None:
+    if not kinds and shared is None and searched is None:
         return None
     bounds = tuple(OWN_PROBE_ROWS if kind == "own" else bound for kind in kinds)
     found: list[int] = []
@@ -371,6 +375,9 @@ def _candidates(
     if shared is not None:
         kinds, bounds = (*kinds, _READ), (*bounds, bound)
         found.append(len(shared))
+    if searched is not None:
+        kinds, bounds = (*kinds, _SEARCHED), (*bounds, search.FEW)
+        found.append(len(searched))
     few = [(n, i) for i, n in enumerate(found) if n < bounds[i]]
     if not few:
         return None
@@ -388,6 +395,9 @@ def _candidates(
     kind = kinds[fewest]
     if not count:
         return sa.false(), 0
+    if kind == _SEARCHED:
+        # The search's own term names these ids already (``search.Search``).
+        return sa.true(), count
     if kind == _READ and shared is not None:
         # The ids themselves: told ``IN`` the join, PostgreSQL planned on
         # its estimate of the join (every link of the list) and scanned the
@@ -570,15 +580,19 @@ def list_gifts(
         # row): 2.2 -> 1.1 ms for the walk's statement at 1M gifts.
         walk = _link_filters(args, viewer, probe=True, shown=shown) + own
         drive = list(own)
+        searched = None
         if args.get("search"):
             found = search.matches(args["search"], connection)
             walk.append(found.walk)
             drive.append(found.drive)
+            searched = found.ids
         sqlite = connection.dialect.name == "sqlite"
         drive += _link_filters(args, viewer, shown=shown, joined=sqlite)
         plain = len(walk) == 1
         candidates = (
-            None if plain else _candidates(connection, args, viewer, shown, limit + 1)
+            None
+            if plain
+            else _candidates(connection, args, viewer, shown, limit + 1, searched)
         )
         query = _Query(walk, drive, plain, candidates)
         if column.key != "price":

@@ -20,7 +20,9 @@ names fills the page within its walk, a rare one is driven from the index.
   0010: of the trigrams covering the term side by side (every third, and
   the last), those found in at most ``RARE`` names each (one statement
   counts each up to RARE + 1) give the ids, ANDed, and the name is checked
-  on those; the walk too then reads ids, not names. A phrase of the whole
+  on those; the walk too then reads ids, not names. Fewer than FEW of them
+  are read at once (``Search.ids``), and the listing reads its page from
+  them, sorted (app/gifts/listing.py ``_candidates``). A phrase of the whole
   term made FTS5 read every trigram's list, common ones too (``gift
   123456``: 22 ms for one gift, "gif" being in every name; its rare
   trigrams 0.4 ms). A term all of whose trigrams are common walks checking
@@ -34,6 +36,7 @@ names fills the page within its walk, a rare one is driven from the index.
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Any, NamedTuple
 
 import sqlalchemy as sa
@@ -46,6 +49,11 @@ INDEX = "gift_name_search"
 # A trigram in at most this many names drives a search (counting one's
 # first 5 001 names costs about 0.3 ms at a million gifts).
 RARE = 5000
+# Rare trigrams naming fewer than this many gifts together: their ids are
+# read once, and the page is read from them (the listing's PROBE_ROWS).
+# Asked as the index's subquery instead, "1234" (600 names at 1M gifts)
+# read the index twice, for a walk of 5 000 gifts and then the drive.
+FEW = 2000
 
 _index = sa.table(INDEX, sa.column("rowid"))
 _whole_index = sa.literal_column(INDEX)
@@ -53,10 +61,13 @@ _whole_index = sa.literal_column(INDEX)
 
 class Search(NamedTuple):
     """``walk``: checked on each gift a page walks; ``drive``: the matches
-    read from an index. The same gifts."""
+    read from an index. The same gifts. ``ids``: when the index named fewer
+    than FEW gifts that may match, their ids, read already (both forms then
+    check those alone): the listing reads its page from them, sorted."""
 
     walk: Any
     drive: Any
+    ids: list[int] | None = None
 
 
 def _phrase(text: str) -> str:
@@ -70,8 +81,30 @@ def _scan(term: str) -> Any:
     return sa.func.gift_name_contains(gifts.c.name, folded) == 1
 
 
-def _found(query: str) -> Any:
+def _found(query: Any) -> Any:
     return sa.select(_index.c.rowid).where(_whole_index.op("MATCH")(query))
+
+
+# Built once: the statements of each search differ only in their parameters.
+_INDEXED = sa.text(
+    "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = :n"
+).bindparams(n=INDEX)
+# The first ``bound`` ids the index names for the FTS5 query ``match``.
+_NAMED = _found(sa.bindparam("match")).limit(sa.bindparam("bound"))
+
+
+@lru_cache(maxsize=64)
+def _trigram_counts(n: int) -> sa.Select[Any]:
+    """One statement counting the first RARE + 1 names of each of ``n``
+    trigrams (parameters ``t0``, ``t1``, ...)."""
+    return sa.select(
+        *(
+            sa.select(sa.func.count())
+            .select_from(_found(sa.bindparam(f"t{i}")).limit(RARE + 1).subquery())
+            .scalar_subquery()
+            for i in range(n)
+        )
+    )
 
 
 def _rare_trigrams(connection: Connection, term: str) -> list[str] | None:
@@ -79,23 +112,12 @@ def _rare_trigrams(connection: Connection, term: str) -> list[str] | None:
     the last: counting a common one costs what counting a rare one to RARE
     does), those in at most RARE names each, as FTS5 phrases; None without
     the index."""
+    if not connection.scalar(_INDEXED):
+        return None  # before 0010, or an SQLite without FTS5's trigrams
     starts = {*range(0, len(term) - 2, 3), len(term) - 3}
     trigrams = sorted({_phrase(term[i : i + 3]) for i in starts})
-    counts = [
-        sa.select(sa.func.count())
-        .select_from(_found(trigram).limit(RARE + 1).subquery())
-        .scalar_subquery()
-        for trigram in trigrams
-    ]
-    indexed = connection.scalar(
-        sa.text(
-            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = :n"
-        ),
-        {"n": INDEX},
-    )
-    if not indexed:  # before 0010, or an SQLite without FTS5's trigrams
-        return None
-    found = connection.execute(sa.select(*counts)).one()
+    values = {f"t{i}": trigram for i, trigram in enumerate(trigrams)}
+    found = connection.execute(_trigram_counts(len(trigrams)), values).one()
     return [t for t, n in zip(trigrams, found, strict=True) if n <= RARE]
 
 
@@ -107,7 +129,16 @@ def _sqlite(term: str, connection: Connection, reads_all: bool) -> Search:
     if rare is None:
         return Search(scan, scan)
     if rare:  # few matches: the walk too reads the index's ids, not each name
-        few = gifts.c.id.in_(_found(" AND ".join(rare))) & scan
+        match = " AND ".join(rare)
+        named = {"match": match, "bound": FEW}
+        ids = sorted(connection.execute(_NAMED, named).scalars().all())
+        if len(ids) < FEW:
+            # One expanding parameter: IN of the list itself coerced each id
+            # into a parameter of its own as the statement was built.
+            listed = sa.bindparam("search_ids", ids, expanding=True)
+            among = gifts.c.id.in_(listed) & scan
+            return Search(among, among, ids)
+        few = gifts.c.id.in_(_found(match)) & scan
         return Search(few, few)
     if reads_all:  # every match is read: the index's phrase, as before
         return Search(scan, gifts.c.id.in_(_found(_phrase(term))))
