@@ -368,6 +368,11 @@ def _candidates(
         shared = _shared(connection, values, bound)
     if not kinds and shared is None and searched is None:
         return None
+    if shared is not None and len(shared) < bound:
+        # Fewer than the bound share both filters: the page is among them,
+        # and the other probes need no count (at 1M gifts on SQLite, 0.2 ms
+        # of the 4 a person and a list sharing none cost).
+        kinds = ()
     bounds = tuple(OWN_PROBE_ROWS if kind == "own" else bound for kind in kinds)
     found: list[int] = []
     if kinds:
