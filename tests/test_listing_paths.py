@@ -304,6 +304,46 @@ def test_a_members_own_person_is_read_from_her_wishes_and_the_given_gifts(
     assert len(own) == len([n for n in for_mum if n % 7 == 0 or n % 4 == 3])
 
 
+def test_a_members_own_person_newest_first_merges_her_wishes_and_the_given(
+    world: dict[str, Any],
+) -> None:
+    """Newest first, her page of her own person reads her newest wishes in
+    the order of gifts (created_by, created_at, id), merged with the gifts
+    given (``_own_page``), page after page through the cursor: the one
+    query's pages. Other sorts read the two sets whole and sort them."""
+    client = world["clients"]["mum"]
+    mum = world["people"][0]
+    # One of her wishes given: in both sets, once on her page.
+    me = client.get("/api/v1/members/me").get_json()["id"]
+    observer = world["clients"]["observer"]
+    body = observer.get(f"{GIFTS}?person_ids={mum}&limit=100").get_json()
+    wish = next(gift for gift in body["items"] if gift["created_by"] == me)
+    given = observer.patch(f"{GIFTS}/{wish['id']}", json={"status": "received"})
+    assert given.status_code == 200, given.get_json()
+    for sort, merged in (("recent", True), ("name", False), ("price_asc", False)):
+        query = [("person_ids", mum), ("sort", sort), ("limit", 2)]
+        with _one_query():
+            whole = _pages(client, query)
+        calls: list[int] = []
+        real = listing._own_page
+
+        def spy(*args: Any, calls: list[int] = calls, real: Any = real) -> Any:
+            calls.append(1)
+            return real(*args)
+
+        with (
+            mock.patch.object(listing, "WALK_ROWS", 1),
+            mock.patch.object(listing, "PROBE_ROWS", 0),
+            # As in a large table: the candidates, not the walk.
+            mock.patch.object(listing, "PAST_ROWS", 0),
+            mock.patch.object(listing, "_planned_rows", lambda _: 10**6),
+            mock.patch.object(listing, "_own_page", spy),
+        ):
+            pages = _pages(client, query)
+        assert pages == whole and len(whole) > 2, sort
+        assert (len(calls) == len(pages)) is merged, (sort, calls)
+
+
 def _planned_rows(connection: Any, rows: int | None) -> Callable[[Any], None]:
     """Set the planner's count of the gifts as ANALYZE would (None: never
     counted); what puts the figure before back. Only that figure: an ANALYZE

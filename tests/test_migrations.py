@@ -763,8 +763,9 @@ def test_the_creator_index_comes_and_goes_and_leaves_rows_alone(
 
     assert (columns().keys(), indexes(), _tables()) == before
     assert read_rows("from_santa", "created_by") == rows
-    upgrade()  # and up again
+    upgrade(revision=CREATOR_INDEX_REVISION)  # and up again
     assert CREATOR_INDEX in indexes()
+    upgrade()
     check()
 
 
@@ -786,8 +787,83 @@ def test_the_creator_index_upgrade_replaces_what_a_failed_build_left(
             )
     assert not (index_definition(CREATOR_INDEX) or ("", True))[1]
 
-    upgrade()
+    upgrade(revision=CREATOR_INDEX_REVISION)
 
     definition, valid = index_definition(CREATOR_INDEX) or ("", False)
     assert valid and "UNIQUE" not in definition and "(created_by, id)" in definition
+    upgrade()
+    check()
+
+
+# The creator index in creation order (0013) -----------------------------------
+
+NEWEST_WISHES_REVISION = "0013"
+NEWEST_WISHES_INDEX = "ix_gifts_created_by_created_at_id"
+
+
+def test_the_creator_index_in_creation_order_replaces_the_former_both_ways(
+    migration_app: Flask,
+) -> None:
+    """0013 builds (created_by, created_at, id) and drops 0012's (created_by,
+    id); its downgrade builds 0012's again and drops its own. No row or
+    column changes either way."""
+    upgrade(revision=CREATOR_INDEX_REVISION)
+    insert_pre_feature_rows()
+    before = (columns().keys(), indexes(), _tables())
+    rows = read_rows("from_santa", "created_by")
+    assert CREATOR_INDEX in before[1]
+
+    upgrade(revision=NEWEST_WISHES_REVISION)
+
+    assert indexes() == (before[1] - {CREATOR_INDEX}) | {NEWEST_WISHES_INDEX}
+    assert (columns().keys(), _tables()) == (before[0], before[2])
+    assert read_rows("from_santa", "created_by") == rows
+    if db.engine.dialect.name == "postgresql":
+        definition, valid = index_definition(NEWEST_WISHES_INDEX) or ("", False)
+        assert valid and "(created_by, created_at, id)" in definition
+    else:  # its statistics, for the planner (ANALYZE of the index alone)
+        with db.engine.connect() as connection:
+            stat = connection.scalar(
+                sa.text("SELECT stat FROM sqlite_stat1 WHERE idx = :name"),
+                {"name": NEWEST_WISHES_INDEX},
+            )
+        assert stat is not None and stat.split()[0] == str(len(rows))
+
+    downgrade(revision=CREATOR_INDEX_REVISION)
+
+    assert (columns().keys(), indexes(), _tables()) == before
+    assert read_rows("from_santa", "created_by") == rows
+    if db.engine.dialect.name == "postgresql":
+        definition, valid = index_definition(CREATOR_INDEX) or ("", False)
+        assert valid and "(created_by, id)" in definition
+    upgrade()  # and up again
+    assert NEWEST_WISHES_INDEX in indexes() and CREATOR_INDEX not in indexes()
+    check()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="a concurrent build is PostgreSQL's")
+def test_the_creator_index_in_creation_order_replaces_what_a_failed_build_left(
+    migration_app: Flask,
+) -> None:
+    """A concurrent build of 0013's index that failed leaves an INVALID one of
+    its name (and 0012's still there): the upgrade, run again, builds it anew
+    and drops 0012's."""
+    upgrade(revision=CREATOR_INDEX_REVISION)
+    insert_pre_feature_rows()
+    with db.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.exec_driver_sql("UPDATE gifts SET created_by = NULL")
+        with pytest.raises(sa.exc.IntegrityError):  # two NULLs are not equal...
+            connection.exec_driver_sql(
+                f"CREATE UNIQUE INDEX CONCURRENTLY {NEWEST_WISHES_INDEX}"
+                " ON gifts (coalesce(created_by, 0))"
+            )
+    assert not (index_definition(NEWEST_WISHES_INDEX) or ("", True))[1]
+
+    upgrade()
+
+    definition, valid = index_definition(NEWEST_WISHES_INDEX) or ("", False)
+    assert valid and "UNIQUE" not in definition
+    assert "(created_by, created_at, id)" in definition
+    assert CREATOR_INDEX not in indexes()
     check()

@@ -171,12 +171,16 @@ def _expanding(name: str) -> Any:
     return sa.bindparam(f"probe_{name}", expanding=True)
 
 
-# A linked member's own person: of that person's gifts they see those given
-# and their own wishes alone (app/visibility.py), so the page is among these
-# (its own index each: 0003, 0012), however many gifts the person has.
+def _own_sets(member_id: Any) -> tuple[Any, Any]:
+    """A linked member's own person: of that person's gifts they see those
+    given and their own wishes alone (app/visibility.py), so the page is
+    among these two sets (its own index each: 0003, 0013), however many
+    gifts the person has."""
+    return gifts.c.created_by == member_id, gifts.c.status == "received"
+
+
 _OWN_GIFTS = sa.union_all(
-    sa.select(gifts.c.id).where(gifts.c.created_by == sa.bindparam("probe_own")),
-    sa.select(gifts.c.id).where(gifts.c.status == "received"),
+    *(sa.select(gifts.c.id).where(own) for own in _own_sets(sa.bindparam("probe_own")))
 ).subquery("own")
 _PEOPLES_LINKS = LINKS[LINK_FILTERS["person_ids"]][0]
 _LISTS_LINKS = LINKS[LINK_FILTERS["list_ids"]][0]
@@ -280,17 +284,30 @@ def _probes(
     return tuple(kinds), values
 
 
+def _count(probe: sa.Select[Any], bound: int) -> Any:
+    """At most ``bound`` of the probe's ids, counted."""
+    return (
+        sa.select(sa.func.count()).select_from(probe.limit(bound).subquery())
+    ).scalar_subquery()
+
+
 @lru_cache(maxsize=256)
 def _counts(kinds: tuple[str, ...], bounds: tuple[int, ...]) -> sa.Select[Any]:
-    """One statement counting at most ``bounds[i]`` ids of each probe."""
-    return sa.select(
-        *(
-            sa.select(sa.func.count())
-            .select_from(_PROBES[kind].limit(bound).subquery())
-            .scalar_subquery()
-            for kind, bound in zip(kinds, bounds, strict=True)
-        )
-    )
+    """One statement counting at most ``bounds[i]`` ids of each probe. The
+    "own" probe's two sets are counted each on its own index and added (the
+    same answer against the bound): through their union, PostgreSQL spent
+    0.4 us a row on it, 2 ms for a member's 5 000 wishes."""
+    counts = []
+    for kind, bound in zip(kinds, bounds, strict=True):
+        if kind == "own":
+            wishes, given = _own_sets(sa.bindparam("probe_own"))
+            counts.append(
+                _count(sa.select(gifts.c.id).where(wishes), bound)
+                + _count(sa.select(gifts.c.id).where(given), bound)
+            )
+        else:
+            counts.append(_count(_PROBES[kind], bound))
+    return sa.select(*counts)
 
 
 # A few filter is driven only where that reads less than the walk would: a
@@ -347,7 +364,7 @@ def _candidates(
     shown: list[int] | None,
     limit: int,
     searched: list[int] | None = None,
-) -> tuple[Any, int] | None:
+) -> _Candidates | None:
     """When some filter's own index holds fewer than PROBE_ROWS entries for
     it (OWN_PROBE_ROWS: the "own" probe), and the table more than (their
     count)² / ``limit`` gifts (``_PAST``): ``gifts.id IN`` the ids of the
@@ -399,20 +416,21 @@ def _candidates(
         return None  # a small table: the walk finds the page sooner
     kind = kinds[fewest]
     if not count:
-        return sa.false(), 0
+        return _Candidates(sa.false(), 0)
     if kind == _SEARCHED:
         # The search's own term names these ids already (``search.Search``).
-        return sa.true(), count
+        return _Candidates(sa.true(), count)
     if kind == _READ and shared is not None:
         # The ids themselves: told ``IN`` the join, PostgreSQL planned on
         # its estimate of the join (every link of the list) and scanned the
         # gifts; told the few ids, it reads each by primary key.
-        return gifts.c.id.in_(shared), len(shared)
+        return _Candidates(gifts.c.id.in_(shared), len(shared))
     # correlate(None): the probe reads gifts of its own.
     probe = _PROBES[kind].correlate(None)
     if f"probe_{kind}" in values:
         probe = probe.params({f"probe_{kind}": values[f"probe_{kind}"]})
-    return gifts.c.id.in_(probe), count
+    own = viewer.id if kind == "own" else None
+    return _Candidates(gifts.c.id.in_(probe), count, own)
 
 
 # A filtered page first walks at most this many gifts of its sort order (the
@@ -459,6 +477,61 @@ def _unindexed(column: Any) -> Any:
     return sa.func.coalesce(column, column)
 
 
+class _Candidates(NamedTuple):
+    """Every gift that may match a page (``_candidates``): ``gifts.id IN``
+    them, and how many they are; ``own``: the member whose own person's page
+    this is, when they are that member's wishes and the gifts given."""
+
+    among: Any
+    count: int
+    own: int | None = None
+
+
+def _own_page(
+    connection: Connection,
+    viewer: Viewer,
+    where: list[Any],
+    keys: list[tuple[Any, bool]],
+    limit: int,
+) -> list[Mapping[str, Any]]:
+    """A linked member's page of her own person, newest first: her newest
+    wishes matching ``where`` in the order of 0013's index (created_by,
+    created_at, id), merged with the gifts given that match it, those read
+    by ``status``'s index and sorted. Read as one set and sorted, her 5 000
+    wishes cost 6.2x the plain first page at 1M gifts on SQLite, 11.9x on
+    PostgreSQL (bench/shapes.py)."""
+    order = [column.desc() if desc else column.asc() for column, desc in keys]
+    unindexed = [
+        _unindexed(column).desc() if desc else _unindexed(column).asc()
+        for column, desc in keys
+    ]
+    wishes, given = _own_sets(viewer.id)
+    # The given as ``id IN``, sorted by keys no index provides: told
+    # ``status = 'received'`` and a cursor's ``created_at <``, SQLite walked
+    # the sort index through every older gift to find the few given (1.6 s
+    # for page 4 at 1M gifts). correlate(None): it reads gifts of its own.
+    given = gifts.c.id.in_(sa.select(gifts.c.id).where(given).correlate(None))
+    columns = [column for column, _ in keys]
+    arms = [
+        sa.select(*columns).where(wishes, *where).order_by(*order).limit(limit),
+        sa.select(*columns).where(given, *where).order_by(*unindexed).limit(limit),
+    ]
+    # UNION: a wish given is in both.
+    both = sa.union(*(sa.select(arm.subquery()) for arm in arms)).subquery()
+    merged = [(both.c[column.key], desc) for column, desc in keys]
+    page = (
+        sa.select(both.c.id)
+        .order_by(*(c.desc() if desc else c.asc() for c, desc in merged))
+        .limit(limit)
+    )
+    read = read_columns(connection.dialect.name, viewer)
+    statement = (
+        sa.select(*read).where(gifts.c.id.in_(page.correlate(None))).order_by(*order)
+    )
+    rows = connection.execute(statement).mappings().all()
+    return [present(row, viewer) for row in rows]
+
+
 class _Query(NamedTuple):
     """A page's query, in two forms: ``walk`` (link filters probed per gift)
     and ``drive`` (link filters as IN, read from their indexes); ``plain``
@@ -467,9 +540,8 @@ class _Query(NamedTuple):
     walk: list[Any]
     drive: list[Any]
     plain: bool
-    # ``gifts.id IN`` every gift that may match, and how many they are, when
-    # a filter is few (``_candidates``).
-    candidates: tuple[Any, int] | None = None
+    # Every gift that may match, when a filter is few (``_candidates``).
+    candidates: _Candidates | None = None
 
 
 def _page(
@@ -502,9 +574,12 @@ def _page(
         for column, desc in keys
     ]
     if query.candidates is not None:  # a few filter: the page is among these
-        among, count = query.candidates
+        among, count, own = query.candidates
         if not count:
             return [], True
+        if own is not None and keys[0][0] is gifts.c.created_at:
+            where = query.walk + bounds
+            return _own_page(connection, viewer, where, keys, limit), True
         # The link filters probed per gift, as in the walk: as IN they were
         # one more ``gifts.id IN`` for SQLite, which drove from a list's
         # 50 000 gifts instead of the candidates (62 ms against 2.5).

@@ -32,8 +32,9 @@ class Gift(db.Model):  # type: ignore[name-defined,misc]
         sa.Index("ix_gifts_created_at_id", "created_at", "id"),
         # `claimed_by=<member>`: a member's claims, read and sorted (0011).
         sa.Index("ix_gifts_claimed_by_id", "claimed_by", "id"),
-        # A member's own wishes: their page of their own person (0012).
-        sa.Index("ix_gifts_created_by_id", "created_by", "id"),
+        # A member's own wishes, newest first: their page of their own
+        # person (0013; 0012's was by id).
+        sa.Index("ix_gifts_created_by_created_at_id", "created_by", "created_at", "id"),
         # An occasion's gifts: its budget view and gift count, and the
         # `occasion_ids` filter's newest first (`sort=recent`) in index order.
         sa.Index(
