@@ -234,7 +234,7 @@ _POSTGRESQL_PROBES = frozenset({*LINK_FILTERS, "own", "links"})
 # gift (35x the plain page on one seeding, 9x on another), its merge join of
 # the two link indexes finds the none in 10 ms; SQLite walked 5 000 gifts and
 # then drove from the same join (4.4x), and now reads the join alone (3.0-3.2x).
-_READ = "links"
+_SHARED_LINKS = "links"
 # The search's few ids, read by app/gifts/search.py: a probe counted there.
 _SEARCHED = "search"
 
@@ -352,7 +352,7 @@ def _planned_rows(connection: Connection) -> int | None:
 def _shared(connection: Connection, values: dict[str, Any], bound: int) -> list[int]:
     """The ids of the "links" probe, at most ``bound`` rows of it (a gift
     on two asked lists, or for two asked people, is one id)."""
-    statement = _PROBES[_READ].limit(bound)
+    statement = _PROBES[_SHARED_LINKS].limit(bound)
     found = list(connection.scalars(statement, values))
     return found if len(found) >= bound else sorted(set(found))
 
@@ -380,8 +380,8 @@ def _candidates(
         kinds = tuple(kind for kind in kinds if kind in _POSTGRESQL_PROBES)
         bound = min(bound, PROBE_ROWS_POSTGRESQL)
     shared = None
-    if _READ in kinds:
-        kinds = tuple(kind for kind in kinds if kind != _READ)
+    if _SHARED_LINKS in kinds:
+        kinds = tuple(kind for kind in kinds if kind != _SHARED_LINKS)
         shared = _shared(connection, values, bound)
     if not kinds and shared is None and searched is None:
         return None
@@ -395,7 +395,7 @@ def _candidates(
     if kinds:
         found = list(connection.execute(_counts(kinds, bounds), values).one())
     if shared is not None:
-        kinds, bounds = (*kinds, _READ), (*bounds, bound)
+        kinds, bounds = (*kinds, _SHARED_LINKS), (*bounds, bound)
         found.append(len(shared))
     if searched is not None:
         kinds, bounds = (*kinds, _SEARCHED), (*bounds, search.FEW)
@@ -420,7 +420,7 @@ def _candidates(
     if kind == _SEARCHED:
         # The search's own term names these ids already (``search.Search``).
         return _Candidates(sa.true(), count)
-    if kind == _READ and shared is not None:
+    if kind == _SHARED_LINKS and shared is not None:
         # The ids themselves: told ``IN`` the join, PostgreSQL planned on
         # its estimate of the join (every link of the list) and scanned the
         # gifts; told the few ids, it reads each by primary key.
