@@ -735,6 +735,36 @@ CREATOR_INDEX_REVISION = "0012"
 CREATOR_INDEX = "ix_gifts_created_by_id"
 
 
+def _assert_built(index: str, columns: str, rows: int) -> None:
+    """PostgreSQL: ``index`` is valid, on ``columns``; SQLite: the planner's
+    statistics count its ``rows`` (ANALYZE of the index alone)."""
+    if db.engine.dialect.name == "postgresql":
+        definition, valid = index_definition(index) or ("", False)
+        assert valid and columns in definition, definition
+        return
+    with db.engine.connect() as connection:
+        stat = connection.scalar(
+            sa.text("SELECT stat FROM sqlite_stat1 WHERE idx = :name"),
+            {"name": index},
+        )
+    assert stat is not None and stat.split()[0] == str(rows), stat
+
+
+def _leave_a_failed_build(index: str) -> None:
+    """What a concurrent build of ``index`` that failed leaves: an INVALID
+    index of that name (here a unique index that the gifts' NULL creators,
+    all read as 0, fail)."""
+    with db.engine.connect() as connection:
+        connection.execution_options(isolation_level="AUTOCOMMIT")
+        connection.exec_driver_sql("UPDATE gifts SET created_by = NULL")
+        with pytest.raises(sa.exc.IntegrityError):  # two NULLs are not equal...
+            connection.exec_driver_sql(
+                f"CREATE UNIQUE INDEX CONCURRENTLY {index}"
+                " ON gifts (coalesce(created_by, 0))"
+            )
+    assert not (index_definition(index) or ("", True))[1]
+
+
 def test_the_creator_index_comes_and_goes_and_leaves_rows_alone(
     migration_app: Flask,
 ) -> None:
@@ -748,16 +778,7 @@ def test_the_creator_index_comes_and_goes_and_leaves_rows_alone(
     assert indexes() == before[1] | {CREATOR_INDEX}
     assert (columns().keys(), _tables()) == (before[0], before[2])
     assert read_rows("from_santa", "created_by") == rows
-    if db.engine.dialect.name == "postgresql":
-        definition, valid = index_definition(CREATOR_INDEX) or ("", False)
-        assert valid and "(created_by, id)" in definition
-    else:  # its statistics, for the planner (ANALYZE of the index alone)
-        with db.engine.connect() as connection:
-            stat = connection.scalar(
-                sa.text("SELECT stat FROM sqlite_stat1 WHERE idx = :name"),
-                {"name": CREATOR_INDEX},
-            )
-        assert stat is not None and stat.split()[0] == str(len(rows))
+    _assert_built(CREATOR_INDEX, "(created_by, id)", len(rows))
 
     downgrade(revision=BEFORE_CREATOR_INDEX)
 
@@ -777,15 +798,7 @@ def test_the_creator_index_upgrade_replaces_what_a_failed_build_left(
     index of the same name: the upgrade, run again, builds it anew."""
     upgrade(revision=BEFORE_CREATOR_INDEX)
     insert_pre_feature_rows()
-    with db.engine.connect() as connection:
-        connection.execution_options(isolation_level="AUTOCOMMIT")
-        connection.exec_driver_sql("UPDATE gifts SET created_by = NULL")
-        with pytest.raises(sa.exc.IntegrityError):  # two NULLs are not equal...
-            connection.exec_driver_sql(
-                f"CREATE UNIQUE INDEX CONCURRENTLY {CREATOR_INDEX}"
-                " ON gifts (coalesce(created_by, 0))"
-            )
-    assert not (index_definition(CREATOR_INDEX) or ("", True))[1]
+    _leave_a_failed_build(CREATOR_INDEX)
 
     upgrade(revision=CREATOR_INDEX_REVISION)
 
@@ -818,16 +831,7 @@ def test_the_creator_index_in_creation_order_replaces_the_former_both_ways(
     assert indexes() == (before[1] - {CREATOR_INDEX}) | {NEWEST_WISHES_INDEX}
     assert (columns().keys(), _tables()) == (before[0], before[2])
     assert read_rows("from_santa", "created_by") == rows
-    if db.engine.dialect.name == "postgresql":
-        definition, valid = index_definition(NEWEST_WISHES_INDEX) or ("", False)
-        assert valid and "(created_by, created_at, id)" in definition
-    else:  # its statistics, for the planner (ANALYZE of the index alone)
-        with db.engine.connect() as connection:
-            stat = connection.scalar(
-                sa.text("SELECT stat FROM sqlite_stat1 WHERE idx = :name"),
-                {"name": NEWEST_WISHES_INDEX},
-            )
-        assert stat is not None and stat.split()[0] == str(len(rows))
+    _assert_built(NEWEST_WISHES_INDEX, "(created_by, created_at, id)", len(rows))
 
     downgrade(revision=CREATOR_INDEX_REVISION)
 
@@ -850,15 +854,7 @@ def test_the_creator_index_in_creation_order_replaces_what_a_failed_build_left(
     and drops 0012's."""
     upgrade(revision=CREATOR_INDEX_REVISION)
     insert_pre_feature_rows()
-    with db.engine.connect() as connection:
-        connection.execution_options(isolation_level="AUTOCOMMIT")
-        connection.exec_driver_sql("UPDATE gifts SET created_by = NULL")
-        with pytest.raises(sa.exc.IntegrityError):  # two NULLs are not equal...
-            connection.exec_driver_sql(
-                f"CREATE UNIQUE INDEX CONCURRENTLY {NEWEST_WISHES_INDEX}"
-                " ON gifts (coalesce(created_by, 0))"
-            )
-    assert not (index_definition(NEWEST_WISHES_INDEX) or ("", True))[1]
+    _leave_a_failed_build(NEWEST_WISHES_INDEX)
 
     upgrade()
 
