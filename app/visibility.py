@@ -111,6 +111,26 @@ def for_person(person_id: int, whole: bool = False) -> sa.ColumnElement[bool]:
     return lookup.is_not(None)
 
 
+def not_for_person(person_id: int, whole: bool = False) -> sa.ColumnElement[bool]:
+    """The gift's recipients do not include this person: ``for_person``
+    negated. Per gift, written as ``coalesce(<a 1 if they do>, 0) <> 1``
+    and not as ``<lookup> IS NULL``: PostgreSQL takes an IS NULL of a
+    subquery to hold for 0.5 % of rows and a <> for 99.5 %. Told 0.5 %, it
+    expected a linked member's walk by name to find a page in none of the
+    5 000 gifts it may walk, and read all 500 000 of a priority's from their
+    index instead (at 1M gifts: 24 ms for the statement, against 3).
+    Most gifts are not for her."""
+    if whole:
+        return ~for_person(person_id, True)
+    flag = (
+        sa.select(sa.literal(1))
+        .where(_mine.c.gift_id == gifts.c.id, _mine.c.person_id == person_id)
+        .correlate_except(_mine)
+        .scalar_subquery()
+    )
+    return sa.func.coalesce(flag, 0) != 1
+
+
 def whole_table(viewer: Viewer) -> sa.FromClause:
     """What a query that reads the whole table for ``viewer`` selects from:
     the gifts, outer-joined to the viewer's own recipient rows (one at most
@@ -149,7 +169,7 @@ def visible_to(viewer: Viewer, whole: bool = False) -> sa.ColumnElement[bool]:
         return gifts.c.from_santa.is_(False)
     # Not for me, or given, or my own wish.
     condition = (
-        ~for_person(viewer.person_id, whole)
+        not_for_person(viewer.person_id, whole)
         | (gifts.c.status == "received")
         | _made_by(viewer)
     )

@@ -298,7 +298,8 @@ def shapes(ids: dict[str, int]) -> dict[str, tuple[str, str, int]]:
         f"list_ids={ids['list_many']}&sort=price_asc",
         LATER,
     )
-    # The linked member: her plain pages, each filter alone newest first,
+    # The linked member: her plain pages, each filter alone newest first
+    # (a first page and a later one) and by each other sort (a first page),
     # and the combinations.
     found["linked: plain"] = ("ann", "sort=recent", 1)
     found["linked: plain, page 4"] = ("ann", "sort=recent", LATER)
@@ -307,6 +308,8 @@ def shapes(ids: dict[str, int]) -> dict[str, tuple[str, str, int]]:
     for name, query in values.items():
         found[f"linked: {name}"] = ("ann", query, 1)
         found[f"linked: {name}, page 4"] = ("ann", query, LATER)
+        for sort in SORTS[1:]:
+            found[f"linked: {name}, {sort}"] = ("ann", f"{query}&sort={sort}", 1)
     for name, query in combinations(ids).items():
         found[f"linked: {name}"] = ("ann", query, 1)
     if ONLY:
