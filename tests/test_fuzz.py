@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 from app import create_app, keyset, sealing
 from app.gifts import cursors
 from tests.conftest import make_member
+from tests.test_search import folded
 
 # The document only: this app never touches its (in-memory) database. (Not
 # schemathesis.pytest.from_fixture: on pytest 9.2 it fails, Function._nodeid.)
@@ -393,8 +394,9 @@ def test_unicode_search_terms_answer_the_folded_substring(
     app: Flask, client: FlaskClient, names: list[str], terms: list[str]
 ) -> None:
     from app.extensions import db
-    from tests.test_search import folded
 
+    # folded comes from the imports at the top: imported here, tests.test_search's
+    # own @given tests would fail Hypothesis's nested-given check (6.170+).
     with app.app_context(), db.engine.begin() as connection:
         connection.exec_driver_sql("DELETE FROM gifts")
     stored = []
