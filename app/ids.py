@@ -40,13 +40,19 @@ def random_ids(count: int) -> list[int]:
 
 
 def insert(
-    connection: Connection, table: sa.Table, values: dict[str, Any], *returning: Any
+    connection: Connection, table: sa.Table, values: dict[str, Any]
 ) -> RowMapping:
-    """Insert one row under a random id; the ``returning`` columns of it."""
-    if returning:
-        statement = _insert(connection.dialect.name, table).returning(*returning)
-    else:
-        statement = _insert_returning_id(connection.dialect.name, table)
+    """Insert one row under a random id; its id."""
+    statement = _insert_returning_id(connection.dialect.name, table)
+    return insert_with(connection, statement, table, values)
+
+
+def insert_with(
+    connection: Connection, statement: Any, table: sa.Table, values: dict[str, Any]
+) -> RowMapping:
+    """Insert one row under a random id through ``statement``, an
+    ``insert_statement`` of ``table`` built once by the caller; the row it
+    returns."""
     for _ in range(ATTEMPTS):
         parameters = {**values, "id": random_id()}
         row = connection.execute(statement, parameters).mappings().first()
@@ -55,7 +61,7 @@ def insert(
     raise IdsExhausted(table.name)
 
 
-def _insert(dialect_name: str, table: sa.Table) -> Any:
+def insert_statement(dialect_name: str, table: sa.Table) -> Any:
     """INSERT ... ON CONFLICT (id) DO NOTHING; the values come as parameters."""
     dialect = postgresql if dialect_name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing(index_elements=[table.c.id])
@@ -65,7 +71,7 @@ def _insert(dialect_name: str, table: sa.Table) -> Any:
 def _insert_returning_id(dialect_name: str, table: sa.Table) -> Any:
     """Built once per table: building the statement with its values and
     caching-key it took a third of creating a gift (POST, in-process)."""
-    return _insert(dialect_name, table).returning(table.c.id)
+    return insert_statement(dialect_name, table).returning(table.c.id)
 
 
 def insert_many(
