@@ -102,13 +102,7 @@ def for_person(person_id: int, whole: bool = False) -> sa.ColumnElement[bool]:
     """
     if whole:
         return _joined.c.gift_id.is_not(None)
-    lookup = (
-        sa.select(_mine.c.person_id)
-        .where(_mine.c.gift_id == gifts.c.id, _mine.c.person_id == person_id)
-        .correlate_except(_mine)
-        .scalar_subquery()
-    )
-    return lookup.is_not(None)
+    return _recipient_row(person_id, _mine.c.person_id).is_not(None)
 
 
 def not_for_person(person_id: int, whole: bool = False) -> sa.ColumnElement[bool]:
@@ -122,13 +116,18 @@ def not_for_person(person_id: int, whole: bool = False) -> sa.ColumnElement[bool
     Most gifts are not for her."""
     if whole:
         return ~for_person(person_id, True)
-    flag = (
-        sa.select(sa.literal(1))
+    return sa.func.coalesce(_recipient_row(person_id, sa.literal(1)), 0) != 1
+
+
+def _recipient_row(person_id: int, selected: sa.ColumnElement[Any]) -> Any:
+    """``selected`` of the gift's recipient row for this person, per gift
+    (a primary-key lookup: one row at most), or NULL without one."""
+    return (
+        sa.select(selected)
         .where(_mine.c.gift_id == gifts.c.id, _mine.c.person_id == person_id)
         .correlate_except(_mine)
         .scalar_subquery()
     )
-    return sa.func.coalesce(flag, 0) != 1
 
 
 def whole_table(viewer: Viewer) -> sa.FromClause:
