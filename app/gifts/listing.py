@@ -492,6 +492,7 @@ def _own_page(
     viewer: Viewer,
     where: list[Any],
     keys: list[tuple[Any, bool]],
+    sorts: tuple[list[Any], list[Any]],
     limit: int,
 ) -> list[Mapping[str, Any]]:
     """A linked member's page of her own person, newest first: her newest
@@ -499,12 +500,9 @@ def _own_page(
     created_at, id), merged with the gifts given that match it, those read
     by ``status``'s index and sorted. Read as one set and sorted, her 5 000
     wishes cost 6.2x the plain first page at 1M gifts on SQLite, 11.9x on
-    PostgreSQL (bench/shapes.py)."""
-    order = [column.desc() if desc else column.asc() for column, desc in keys]
-    unindexed = [
-        _unindexed(column).desc() if desc else _unindexed(column).asc()
-        for column, desc in keys
-    ]
+    PostgreSQL (bench/shapes.py). ``sorts``: ``_page``'s order by ``keys``,
+    and the same order that no index provides."""
+    order, unindexed = sorts
     wishes, given = _own_sets(viewer.id)
     # The given as ``id IN``, sorted by keys no index provides: told
     # ``status = 'received'`` and a cursor's ``created_at <``, SQLite walked
@@ -524,12 +522,10 @@ def _own_page(
         .order_by(*(c.desc() if desc else c.asc() for c, desc in merged))
         .limit(limit)
     )
-    read = read_columns(connection.dialect.name, viewer)
-    statement = (
-        sa.select(*read).where(gifts.c.id.in_(page.correlate(None))).order_by(*order)
+    # correlate(None): the subquery reads gifts of its own.
+    return _select(
+        connection, viewer, [gifts.c.id.in_(page.correlate(None))], order, limit
     )
-    rows = connection.execute(statement).mappings().all()
-    return [present(row, viewer) for row in rows]
 
 
 class _Query(NamedTuple):
@@ -579,7 +575,8 @@ def _page(
             return [], True
         if own is not None and keys[0][0] is gifts.c.created_at:
             where = query.walk + bounds
-            return _own_page(connection, viewer, where, keys, limit), True
+            sorts = (order, unindexed)
+            return _own_page(connection, viewer, where, keys, sorts, limit), True
         # The link filters probed per gift, as in the walk: as IN they were
         # one more ``gifts.id IN`` for SQLite, which drove from a list's
         # 50 000 gifts instead of the candidates (62 ms against 2.5).
