@@ -93,6 +93,35 @@ def test_stalled_clients_cost_other_clients_nothing(served: Service) -> None:
     workers_survived(served)
 
 
+def test_a_worker_with_every_thread_busy_leaves_new_clients_to_another(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    """Two workers of two threads, three of them held by stalled clients:
+    one thread is free, and every new client reaches it. A worker whose
+    threads are busy does not accept (app/server.py); gthread's own accepted
+    about half of the new clients into the full worker, where they waited for
+    a stalled one to be cut (READ_TIMEOUT)."""
+    with gunicorn(
+        empty_database_url,
+        tmp_path / "gunicorn.log",
+        WEB_CONCURRENCY="2",
+        GUNICORN_THREADS="2",
+    ) as served:
+        stalled = [
+            stall(served.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+            for _ in range(3)
+        ]
+        started = time.monotonic()
+        time.sleep(0.5)  # every stalled connection has reached a worker
+        for _ in range(12):  # each on a connection of its own
+            reply, elapsed = timed(served, "GET", "/healthz")
+            assert reply.status == 200
+            assert elapsed < 1.0
+        assert time.monotonic() - started < READ_TIMEOUT  # all while they stall
+        for connection in stalled:
+            connection.close()
+
+
 def test_a_trickling_client_is_cut_after_the_read_timeout(served: Service) -> None:
     connection = stall(served.port, b"GET /healthz HTTP/1.1\r\n")
     connection.settimeout(2)
