@@ -55,8 +55,9 @@ def write_problem(sock: socket.socket, status: int, reason: str, message: str) -
     util.write_nonblock(sock, head.encode("latin-1") + body)
 
 
-# The worker's error path calls util.write_error by module attribute; this is
-# the one place we reach into gunicorn (tests/test_server.py reads the result).
+# The worker's error path calls util.write_error by module attribute; it is
+# replaced here, in the one module that reaches into gunicorn
+# (tests/test_server.py reads the result).
 util.write_error = write_problem
 
 
