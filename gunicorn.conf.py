@@ -17,11 +17,12 @@ bind = f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 # compares this setup with the former one (2 sync workers) on the same run.
 workers = int(os.environ.get("WEB_CONCURRENCY", max(2, multiprocessing.cpu_count())))
 worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "app.server.BoundedThreadWorker")
-# 8 threads, though 4 measured faster (bench/threads.py, README "Threads per
-# worker": 4 beat 8 on req/s and p99 for GET one and PATCH on both
-# databases): with 4, the four stalled clients of tests/test_server.py can
-# all land on one worker and fill it, and a request then waited 4.5 s (1 run
-# in 4). Not starving is the point of the threads; 8 a worker holds 7 stalls.
+# 8 threads: a worker holds up to 7 stalled clients and still answers. A
+# worker accepts only while a thread is free (app/server.py), so stalls that
+# fill one worker leave new clients to the others. 8 against 4 threads
+# (bench/threads.py, median of 3 rounds): GET one 2 701 / 2 778 req/s on
+# SQLite, 1 712 / 1 877 on PostgreSQL; PATCH 1 368 / 1 348 and 1 169 / 1 213.
+# At most 9 % less, for twice the stalled clients held.
 threads = int(os.environ.get("GUNICORN_THREADS", "8"))
 # Each of a worker's database engines (PostgreSQL has two: the main one and the
 # autocommit one) keeps one connection per thread, opened as the worker starts:
