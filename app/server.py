@@ -74,11 +74,12 @@ class BoundedThreadWorker(ThreadWorker):
 
     # Accepting only while a thread is free. gthread accepts every
     # connection it can: when 16 clients connected at once, one worker could
-    # take 14 and serve them on one core while the other idled (a PATCH run
-    # at 776 req/s, its workers serving 9 200 and 1 342 requests, against
-    # 1 450 with 8 200 each). A worker whose threads are all busy leaves new
-    # connections in the listen queue for a worker with a free thread; when
-    # every thread is busy they wait there, as they would in its pool's queue.
+    # take most of them and serve them on one core while the other idled (a
+    # PATCH run at 776 req/s, its workers serving 9 200 and 1 342 requests,
+    # against 1 450 with 8 200 each). A worker whose threads are all busy
+    # leaves new connections in the listen queue for a worker with a free
+    # thread; when every thread is busy they wait there, as they would in its
+    # pool's queue.
     def enqueue_req(self, conn: Any) -> None:
         self.in_flight += 1
         super().enqueue_req(conn)
