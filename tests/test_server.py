@@ -122,6 +122,31 @@ def test_a_worker_with_every_thread_busy_leaves_new_clients_to_another(
             connection.close()
 
 
+def test_a_worker_whose_threads_were_all_busy_accepts_again(
+    empty_database_url: str, tmp_path: Path
+) -> None:
+    """One worker of two threads, both held by stalled clients, three times
+    over: once they leave, a new client is answered at once (app/server.py
+    stops accepting while every thread is busy, and must start again)."""
+    with gunicorn(
+        empty_database_url,
+        tmp_path / "gunicorn.log",
+        WEB_CONCURRENCY="1",
+        GUNICORN_THREADS="2",
+    ) as served:
+        for _ in range(3):
+            stalled = [
+                stall(served.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
+                for _ in range(2)
+            ]
+            time.sleep(0.3)  # both have reached a thread
+            for connection in stalled:
+                connection.close()
+            reply, elapsed = timed(served, "GET", "/healthz")
+            assert reply.status == 200
+            assert elapsed < 1.0
+
+
 def test_a_trickling_client_is_cut_after_the_read_timeout(served: Service) -> None:
     connection = stall(served.port, b"GET /healthz HTTP/1.1\r\n")
     connection.settimeout(2)
