@@ -64,6 +64,12 @@ def stall(port: int, data: bytes) -> socket.socket:
     return connection
 
 
+def stalled_heads(port: int, count: int) -> list[socket.socket]:
+    """``count`` clients that sent a request head without its end: each
+    holds a thread until READ_TIMEOUT cuts it."""
+    return [stall(port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n") for _ in range(count)]
+
+
 def test_stalled_clients_cost_other_clients_nothing(served: Service) -> None:
     gift = served.request("POST", GIFTS, {"name": "Kite"}).body
     usual = max(timed(served, "GET", GIFTS)[1] for _ in range(5))
@@ -107,10 +113,7 @@ def test_a_worker_with_every_thread_busy_leaves_new_clients_to_another(
         WEB_CONCURRENCY="2",
         GUNICORN_THREADS="2",
     ) as served:
-        stalled = [
-            stall(served.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-            for _ in range(3)
-        ]
+        stalled = stalled_heads(served.port, 3)
         started = time.monotonic()
         time.sleep(0.5)  # every stalled connection has reached a worker
         for _ in range(12):  # each on a connection of its own
@@ -135,10 +138,7 @@ def test_a_worker_whose_threads_were_all_busy_accepts_again(
         GUNICORN_THREADS="2",
     ) as served:
         for _ in range(3):
-            stalled = [
-                stall(served.port, b"GET /healthz HTTP/1.1\r\nHost: x\r\n")
-                for _ in range(2)
-            ]
+            stalled = stalled_heads(served.port, 2)
             time.sleep(0.3)  # both have reached a thread
             for connection in stalled:
                 connection.close()
