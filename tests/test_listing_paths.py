@@ -295,8 +295,9 @@ def test_a_members_own_person_is_read_from_her_wishes_and_the_given_gifts(
         ):
             (page,) = _pages(client, query)
         assert page == whole and whole, people
-        # Driven: one read of the candidates, no walk first.
-        assert (narrow == [True]) is driven, (people, narrow)
+        # Driven: one read of her two sets (``_own_page``), no walk first;
+        # otherwise a walk of one gift, then the drive.
+        assert narrow == ([False] if driven else [False, True]), (people, narrow)
     # Of the gifts for her (world: first or second recipient), her own
     # (n % 7 == 0: ideas) and Dad's received ones (n % 4 == 3).
     (own,) = _pages(client, [("person_ids", mum), ("limit", 50)])
@@ -304,13 +305,14 @@ def test_a_members_own_person_is_read_from_her_wishes_and_the_given_gifts(
     assert len(own) == len([n for n in for_mum if n % 7 == 0 or n % 4 == 3])
 
 
-def test_a_members_own_person_newest_first_merges_her_wishes_and_the_given(
+def test_a_members_own_person_in_every_sort_merges_her_wishes_and_the_given(
     world: dict[str, Any],
 ) -> None:
-    """Newest first, her page of her own person reads her newest wishes in
-    the order of gifts (created_by, created_at, id), merged with the gifts
-    given (``_own_page``), page after page through the cursor: the one
-    query's pages. Other sorts read the two sets whole and sort them."""
+    """In every sort, her page of her own person reads her first wishes in
+    the order of an index by creator ((created_by, created_at, id), by price,
+    by name), merged with the gifts given (``_own_page``), page after page
+    through the cursor: the one query's pages (by price: the priced, then
+    the unpriced)."""
     client = world["clients"]["mum"]
     mum = world["people"][0]
     # One of her wishes given: in both sets, once on her page.
@@ -320,7 +322,7 @@ def test_a_members_own_person_newest_first_merges_her_wishes_and_the_given(
     wish = next(gift for gift in body["items"] if gift["created_by"] == me)
     given = observer.patch(f"{GIFTS}/{wish['id']}", json={"status": "received"})
     assert given.status_code == 200, given.get_json()
-    for sort, merged in (("recent", True), ("name", False), ("price_asc", False)):
+    for sort in listing.SORTS:
         query = [("person_ids", mum), ("sort", sort), ("limit", 2)]
         with _one_query():
             whole = _pages(client, query)
@@ -338,10 +340,13 @@ def test_a_members_own_person_newest_first_merges_her_wishes_and_the_given(
             mock.patch.object(listing, "PAST_ROWS", 0),
             mock.patch.object(listing, "_planned_rows", lambda _: 10**6),
             mock.patch.object(listing, "_own_page", spy),
+            _spied_selects() as selects,
         ):
             pages = _pages(client, query)
         assert pages == whole and len(whole) > 2, sort
-        assert (len(calls) == len(pages)) is merged, (sort, calls)
+        # Every read of every page is hers (by price, the page where the
+        # priced end reads the unpriced too): none walks.
+        assert len(selects) == len(calls) >= len(pages), (sort, calls, selects)
 
 
 def _planned_rows(connection: Any, rows: int | None) -> Callable[[Any], None]:

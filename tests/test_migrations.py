@@ -861,3 +861,59 @@ def test_the_creator_index_in_creation_order_replaces_what_a_failed_build_left(
     assert "(created_by, created_at, id)" in definition
     assert CREATOR_INDEX not in indexes()
     check()
+
+
+# The creator indexes by price and by name (0014) ------------------------------
+
+BY_PRICE_AND_NAME_REVISION = "0014"
+BY_PRICE_AND_NAME_INDEXES = {
+    "ix_gifts_created_by_price_id": "(created_by, price, id)",
+    "ix_gifts_created_by_name_id": "(created_by, name, id)",
+}
+
+
+def test_the_creator_indexes_by_price_and_name_come_and_go_and_leave_rows_alone(
+    migration_app: Flask,
+) -> None:
+    """0014 builds (created_by, price, id) and (created_by, name, id); its
+    downgrade drops them. No row, column or other index changes either way."""
+    upgrade(revision=NEWEST_WISHES_REVISION)
+    insert_pre_feature_rows()
+    before = (columns().keys(), indexes(), _tables())
+    rows = read_rows("from_santa", "created_by")
+
+    upgrade(revision=BY_PRICE_AND_NAME_REVISION)
+
+    assert indexes() == before[1] | set(BY_PRICE_AND_NAME_INDEXES)
+    assert (columns().keys(), _tables()) == (before[0], before[2])
+    assert read_rows("from_santa", "created_by") == rows
+    for index, indexed in BY_PRICE_AND_NAME_INDEXES.items():
+        _assert_built(index, indexed, len(rows))
+
+    downgrade(revision=NEWEST_WISHES_REVISION)
+
+    assert (columns().keys(), indexes(), _tables()) == before
+    assert read_rows("from_santa", "created_by") == rows
+    upgrade()  # and up again
+    assert set(BY_PRICE_AND_NAME_INDEXES) <= indexes()
+    check()
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="a concurrent build is PostgreSQL's")
+def test_the_creator_indexes_by_price_and_name_replace_what_a_failed_build_left(
+    migration_app: Flask,
+) -> None:
+    """A concurrent build of 0014's second index that failed leaves an
+    INVALID one of its name: the upgrade, run again, builds it anew, and
+    the first as well."""
+    upgrade(revision=NEWEST_WISHES_REVISION)
+    insert_pre_feature_rows()
+    first, second = BY_PRICE_AND_NAME_INDEXES
+    _leave_a_failed_build(second)
+
+    upgrade()
+
+    for index, indexed in BY_PRICE_AND_NAME_INDEXES.items():
+        definition, valid = index_definition(index) or ("", False)
+        assert valid and "UNIQUE" not in definition and indexed in definition
+    check()

@@ -35,6 +35,9 @@ class Gift(db.Model):  # type: ignore[name-defined,misc]
         # A member's own wishes, newest first: their page of their own
         # person (0013; 0012's was by id).
         sa.Index("ix_gifts_created_by_created_at_id", "created_by", "created_at", "id"),
+        # ... and by price or by name (0014).
+        sa.Index("ix_gifts_created_by_price_id", "created_by", "price", "id"),
+        sa.Index("ix_gifts_created_by_name_id", "created_by", "name", "id"),
         # An occasion's gifts: its budget view and gift count, and the
         # `occasion_ids` filter's newest first (`sort=recent`) in index order.
         sa.Index(
