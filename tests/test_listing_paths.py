@@ -482,3 +482,74 @@ def test_a_search_few_names_hold_is_read_from_the_ids_its_index_names(
     sent = _statements(app, client, query)
     assert _pages(client, query) == [[]]
     assert [s for s in sent if "FROM gifts" in s] == []
+
+
+@contextmanager
+def _walks_sent(app: Flask) -> Iterator[list[tuple[bool, str]]]:
+    """Each walk of the sort index (a ``_select`` not ``narrow``), in order:
+    whether it was called ``scattered``, and the SQL statement it sent."""
+    from app.extensions import db
+
+    walked: list[tuple[bool, str]] = []
+    sent: list[str] = []
+    real = listing._select
+
+    def keep(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        sent.append(statement)
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        del sent[:]
+        rows = real(*args, **kwargs)
+        if not kwargs.get("narrow"):
+            walked.extend((kwargs.get("scattered", False), s) for s in sent)
+        return rows
+
+    with app.app_context():
+        engines = list(db.engines.values())
+    for engine in engines:
+        sa.event.listen(engine, "before_cursor_execute", keep)
+    try:
+        with mock.patch.object(listing, "_select", spy):
+            yield walked
+    finally:
+        for engine in engines:
+            sa.event.remove(engine, "before_cursor_execute", keep)
+
+
+@pytest.mark.skipif(not POSTGRES_URL, reason="SQLite reads a walked gift's row lazily")
+def test_a_walk_that_needs_the_sort_index_alone_reads_ids_first_on_postgresql(
+    app: Flask, world: dict[str, Any]
+) -> None:
+    """A parent's walk of a list's gifts by price or name probes each gift's
+    links, which the sort index's id answers: the walk reads ids alone (an
+    Index Only Scan), and the page's gifts whole after. Newest first (the
+    table's own order) it reads them whole, as a child's walk does (the
+    Santa rule) and a linked member's (her hidden gifts): those read columns
+    of the row. The one query's pages every way."""
+    cases = [
+        ("observer", "price_desc", True),
+        ("observer", "name", True),
+        ("observer", "recent", False),
+        ("kid", "price_asc", False),
+        ("mum", "name", False),
+    ]
+    for member, sort, ids_first in cases:
+        client = world["clients"][member]
+        query = [("list_ids", world["lists"][1]), ("sort", sort), ("limit", 2)]
+        with _one_query():
+            one_query = _pages(client, query)
+        with (
+            mock.patch.object(listing, "WALK_ROWS", 5),
+            mock.patch.object(listing, "PROBE_ROWS", 0),
+            _walks_sent(app) as walked,
+        ):
+            assert _pages(client, query) == one_query, member
+        # The first page's walk is of 5 gifts of the 24; the last pages walk
+        # the few left whole.
+        assert walked[0][0] is (sort != "recent"), (member, sort, walked)
+        narrow = [
+            "WHERE gifts.id IN (SELECT gifts.id" in statement
+            for scattered, statement in walked
+        ]
+        expected = [ids_first and scattered for scattered, _ in walked]
+        assert narrow == expected, (member, sort, walked)
