@@ -26,17 +26,18 @@ config.set_main_option(
 LOCK_TIMEOUT = "5s"
 
 
-# SQLite: 0010's FTS5 index of gift names and its shadow tables, which no
-# model declares.
-NAME_SEARCH = "gift_name_search"
+# SQLite: the FTS5 index of gift names and its shadow tables, which no model
+# declares, by the revision that made it: 0010's, keyed by id, and 0015's,
+# keyed by creation, which replaced it.
+NAME_SEARCH = {"gift_name_search": "0010", "gift_name_trigrams": "0015"}
 
 
 def include_object(object_, name, type_, reflected, compare_to) -> bool:  # noqa: ARG001
     """Autogenerate compares only what the models build on this database: an
     index declared with app.models.types.only_on another dialect is left out,
-    and so is 0010's search index."""
+    and so is the search index (0010's, 0015's)."""
     if type_ == "table" and reflected and compare_to is None:
-        if name == NAME_SEARCH or name.startswith(f"{NAME_SEARCH}_"):
+        if any(name == t or name.startswith(f"{t}_") for t in NAME_SEARCH):
             return False
     only_on = getattr(object_, "info", {}).get(ONLY_ON_DIALECT)
     return only_on in (None, engine.dialect.name)
@@ -56,17 +57,19 @@ def run_migrations_offline() -> None:
 
 def keep_name_search_in_step(ctx, step, heads, run_args) -> None:  # noqa: ARG001
     """SQLite, after each migration, in its transaction: a migration that
-    rebuilt gifts (batch mode) dropped 0010's triggers with the old table;
-    put them back and rebuild the index, so no write goes unindexed."""
+    rebuilt gifts (batch mode) dropped the search index's triggers with the
+    old table; put them back and refill the index, so no write goes
+    unindexed (the index there is, 0010's or 0015's)."""
     connection = ctx.connection
-    found = connection.exec_driver_sql(
-        "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
-        (NAME_SEARCH,),
-    ).first()
-    if found is None:
-        return
-    if ctx.script.get_revision("0010").module.restore_triggers(connection):
-        logger.warning("%s: search triggers were missing, restored", step)
+    for table, made_by in NAME_SEARCH.items():
+        found = connection.exec_driver_sql(
+            "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?",
+            (table,),
+        ).first()
+        if found is None:
+            continue
+        if ctx.script.get_revision(made_by).module.restore_triggers(connection):
+            logger.warning("%s: search triggers were missing, restored", step)
 
 
 def run_migrations_online() -> None:

@@ -11,6 +11,7 @@ child among them), every page followed by its cursors is the same every way."""
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -24,6 +25,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from app.gifts import listing, search
+from app.visibility import gifts
 from tests.conftest import POSTGRES_URL, client_with_token, make_member
 from tests.family import GIFTS, make_family
 
@@ -66,6 +68,7 @@ def world(app: Flask) -> dict[str, Any]:
         if n % 4 == 2 and by is family.dad:
             fields["claimed_by"] = family.dad.id
         family.gift(by, **fields)
+    spread_creation(app)
     observer = client_with_token(app, make_member(app, "Aunt", "parent")[1])
     return {
         "clients": {
@@ -77,6 +80,24 @@ def world(app: Flask) -> dict[str, Any]:
         "lists": [planning["id"], shared["id"]],
         "dad": family.dad.id,
     }
+
+
+def spread_creation(app: Flask) -> None:
+    """The gifts created four to a second, a microsecond apart, in the order
+    of creation: a Kite, a Ball, a Book and a Kite share a second (names
+    repeat every third gift), for an index keyed by the second
+    (app/gifts/search.py ``Newest``)."""
+    from app.extensions import db
+
+    base = dt.datetime(2026, 11, 1, 10, 0, tzinfo=dt.UTC)
+    with app.app_context(), db.engine.begin() as connection:
+        order = [gifts.c.created_at, gifts.c.id]
+        ids = connection.scalars(sa.select(gifts.c.id).order_by(*order)).all()
+        for n, gift_id in enumerate(ids):
+            at = base + dt.timedelta(seconds=n // 4, microseconds=n)
+            connection.execute(
+                sa.update(gifts).where(gifts.c.id == gift_id).values(created_at=at)
+            )
 
 
 def _args(world: dict[str, Any]) -> st.SearchStrategy[list[tuple[str, Any]]]:
@@ -138,6 +159,7 @@ def _one_query() -> Iterator[None]:
         mock.patch.object(listing, "PROBE_ROWS", 0),
         mock.patch.object(listing, "OWN_PROBE_ROWS", 0),
         mock.patch.object(search, "FEW", 0),
+        mock.patch.object(search, "NEWEST", 0),
     ):
         yield
 
@@ -159,13 +181,48 @@ def test_the_walk_and_the_drive_give_the_pages_of_one_query(
     walk = data.draw(st.integers(1, 6))
     probes = [0, 1, 2, 3, 5, 8, 10**9]
     probe, own = data.draw(st.sampled_from(probes)), data.draw(st.sampled_from(probes))
+    # No trigram rare (RARE 0): newest first reads the newest matches in key
+    # order, NEWEST at a time.
+    rare = data.draw(st.sampled_from([search.RARE, 0]))
+    newest = data.draw(st.sampled_from([1, 2, 3, search.NEWEST]))
     with (
         mock.patch.object(listing, "WALK_ROWS", walk),
         mock.patch.object(listing, "PROBE_ROWS", probe),
         mock.patch.object(listing, "OWN_PROBE_ROWS", own),
+        mock.patch.object(search, "RARE", rare),
+        mock.patch.object(search, "NEWEST", newest),
     ):
         mixed = _pages(client, query)
     assert mixed == one_query
+
+
+@given(data=st.data())
+@SETTINGS
+def test_a_search_newest_first_read_from_its_newest_matches_pages_as_one_query(
+    world: dict[str, Any], data: st.DataObject
+) -> None:
+    """Newest first, a term no trigram of which is rare (RARE 0) is read from
+    the newest matches its index names in key order (SQLite; PostgreSQL
+    walks): those created after the last one's second, then the older ones.
+    With 1, 2, 3 or 5 pages of them read at a time, seconds shared by four
+    gifts, any filters, members and page sizes: the one query's pages."""
+    member = data.draw(st.sampled_from(sorted(world["clients"])))
+    client = world["clients"][member]
+    query = [(k, v) for k, v in data.draw(_args(world)) if k != "search"]
+    query += [
+        ("search", data.draw(st.sampled_from(["kit", "boo", "Book", "ook", "all"]))),
+        ("sort", "recent"),
+        ("limit", data.draw(st.integers(1, 5))),
+    ]
+    with _one_query():
+        one_query = _pages(client, query)
+    walk = data.draw(st.sampled_from([1, 3, 10**9]))
+    with (
+        mock.patch.object(listing, "WALK_ROWS", walk),
+        mock.patch.object(search, "RARE", 0),
+        mock.patch.object(search, "NEWEST", data.draw(st.sampled_from([1, 2, 3, 5]))),
+    ):
+        assert _pages(client, query) == one_query
 
 
 def test_a_short_walk_drives_and_still_finds_every_match(

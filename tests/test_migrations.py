@@ -647,12 +647,44 @@ def _triggers() -> set[str]:
 
 
 def _indexed_ids(term: str) -> set[int]:
+    """The ids the search index names for ``term``: 0010's rowids, or the
+    low bits of 0015's creation keys, counted down."""
+    table = "gift_name_trigrams" if "gift_name_trigrams" in _tables() else None
+    with db.engine.connect() as connection:
+        if table is None:
+            rows = connection.exec_driver_sql(
+                "SELECT rowid FROM gift_name_search WHERE gift_name_search MATCH ?",
+                (f'"{term}"',),
+            )
+            return {gift_id for (gift_id,) in rows}
+        rows = connection.exec_driver_sql(
+            f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (f'"{term}"',)
+        )
+        return {2**31 - 1 - (key & (2**31 - 1)) for (key,) in rows}
+
+
+def _indexed_keys(term: str) -> set[int]:
+    """0015's keys for ``term``."""
     with db.engine.connect() as connection:
         rows = connection.exec_driver_sql(
-            "SELECT rowid FROM gift_name_search WHERE gift_name_search MATCH ?",
+            "SELECT rowid FROM gift_name_trigrams WHERE gift_name_trigrams MATCH ?",
             (f'"{term}"',),
         )
-        return {gift_id for (gift_id,) in rows}
+        return {key for (key,) in rows}
+
+
+def _creation_key(gift_id: int) -> int:
+    """What 0015's key of a gift is, read from the gift: its creation second
+    (UTC) shifted past the 31 bits of its id, both counted down from their
+    largest."""
+    with db.engine.connect() as connection:
+        created_at = connection.scalar(
+            sa.text("SELECT created_at FROM gifts WHERE id = :id"), {"id": gift_id}
+        )
+    if isinstance(created_at, str):
+        created_at = dt.datetime.fromisoformat(created_at)
+    second = int(created_at.replace(tzinfo=dt.UTC).timestamp())
+    return (2**32 - 1 - second) << 31 | (2**31 - 1 - gift_id)
 
 
 def _search(app: Flask, term: str) -> list[str]:
@@ -723,6 +755,95 @@ def test_a_later_rebuild_of_gifts_leaves_the_index_in_step(
 
     assert NAME_SEARCH_TRIGGERS <= _triggers()
     assert _indexed_ids("socks!") == {2}
+    with db.engine.begin() as connection:
+        connection.exec_driver_sql("UPDATE gifts SET name = 'Sledge' WHERE id = 1")
+    assert _indexed_ids("sledge") == {1} and _indexed_ids("train") == set()
+
+
+# The search index keyed by creation (0015) ------------------------------------
+
+BEFORE_KEYED_SEARCH = "0014"
+KEYED_SEARCH = "0015"
+KEYED_SEARCH_TRIGGERS = {
+    "gifts_name_trigrams_insert",
+    "gifts_name_trigrams_delete",
+    "gifts_name_trigrams_update",
+}
+
+
+def test_search_index_keyed_by_creation_replaces_0010s_with_rows_present(
+    migration_app: Flask,
+) -> None:
+    upgrade(revision=BEFORE_KEYED_SEARCH)
+    insert_pre_feature_rows()
+    before = (columns().keys(), indexes(), _tables(), _triggers())
+    rows = read_rows("from_santa")
+
+    upgrade(revision=KEYED_SEARCH)
+
+    sqlite = db.engine.dialect.name == "sqlite"
+    assert (columns().keys(), indexes()) == before[:2]
+    if sqlite:
+        assert "gift_name_trigrams" in _tables() - before[2]
+        assert "gift_name_search" not in _tables()
+        assert _triggers() == before[3] - NAME_SEARCH_TRIGGERS | KEYED_SEARCH_TRIGGERS
+        assert _indexed_keys("TRAIN") == {_creation_key(1)}  # the rows present
+        with db.engine.begin() as connection:  # writes keep it in step
+            connection.exec_driver_sql(
+                "UPDATE gifts SET created_at = '2031-05-06 07:08:09.250000'"
+                " WHERE id = 1"
+            )
+            connection.exec_driver_sql("UPDATE gifts SET name = 'Sledge' WHERE id = 2")
+        assert _indexed_keys("train") == {_creation_key(1)}
+        assert 2**32 - 1 - (_creation_key(1) >> 31) == 1935817689  # 2031-05-06 07:08:09
+        assert _indexed_ids("sledge") == {2} and _indexed_ids("socks") == set()
+        with db.engine.begin() as connection:
+            connection.exec_driver_sql("DELETE FROM gifts WHERE id = 2")
+        assert _indexed_ids("sledge") == set()
+    else:  # PostgreSQL: nothing (0006's index serves search)
+        assert (_tables(), _triggers()) == before[2:]
+        assert read_rows("from_santa") == rows
+    assert _search(migration_app, "TRAIN SET") == ["Wooden train set"]
+
+    downgrade(revision=BEFORE_KEYED_SEARCH)
+
+    assert (columns().keys(), indexes(), _tables(), _triggers()) == before
+    if sqlite:
+        assert _indexed_ids("train") == {1}  # 0010's again, filled
+    assert _search(migration_app, "TRAIN SET") == ["Wooden train set"]
+    upgrade()  # and up again, with the rows present
+    if sqlite:
+        assert _indexed_ids("train") == {1}
+
+
+def test_a_later_rebuild_of_gifts_leaves_the_keyed_index_in_step(
+    migration_app: Flask, tmp_path: Any
+) -> None:
+    """A migration after 0015 that rebuilds gifts drops 0015's triggers with
+    the old table: migrations/env.py puts them back and refills the index."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite rebuilds tables; PostgreSQL has no such index")
+    directory = tmp_path / "migrations"
+    shutil.copytree("migrations", directory)
+    (directory / "versions" / "0099_rebuild_gifts.py").write_text(
+        '"""Rebuild gifts (a test\'s).\n\nRevision ID: 0099\nRevises: 0015\n"""\n'
+        "from alembic import op\n"
+        "revision, down_revision = '0099', '0015'\n"
+        "def upgrade():\n"
+        "    with op.batch_alter_table('gifts', recreate='always',"
+        " table_kwargs={'sqlite_autoincrement': True}):\n"
+        "        pass\n"
+        "    op.execute(\"UPDATE gifts SET name = name || '!'\")\n"
+        "def downgrade():\n"
+        "    pass\n"
+    )
+    upgrade(revision=KEYED_SEARCH)
+    insert_pre_feature_rows()
+
+    upgrade(directory=str(directory), revision="0099")
+
+    assert KEYED_SEARCH_TRIGGERS <= _triggers()
+    assert _indexed_keys("socks!") == {_creation_key(2)}
     with db.engine.begin() as connection:
         connection.exec_driver_sql("UPDATE gifts SET name = 'Sledge' WHERE id = 1")
     assert _indexed_ids("sledge") == {1} and _indexed_ids("train") == set()

@@ -4,6 +4,7 @@ FTS5 trigram index of migration 0010, which every write keeps in step."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import sqlite3
 from pathlib import Path
@@ -372,22 +373,36 @@ def assert_index_in_step(app: Flask) -> None:
     gifts holding it (FTS5 3.40's check does not compare with gifts)."""
     with app.app_context(), db.engine.begin() as connection:
         connection.exec_driver_sql(
-            "INSERT INTO gift_name_search (gift_name_search) VALUES ('integrity-check')"
+            "INSERT INTO gift_name_trigrams (gift_name_trigrams)"
+            " VALUES ('integrity-check')"
         )
-        rows = connection.exec_driver_sql("SELECT id, name FROM gifts").all()
-        for _, name in rows:
+        rows = connection.exec_driver_sql("SELECT id, name, created_at FROM gifts")
+        gifts = {gift_id: (name, created_at) for gift_id, name, created_at in rows}
+        for name, _ in gifts.values():
             if len(name) < 3:
                 continue
             phrase = '"' + name.replace('"', '""') + '"'
-            ids = {
+            keys = {
                 row[0]
                 for row in connection.exec_driver_sql(
-                    "SELECT rowid FROM gift_name_search WHERE gift_name_search MATCH ?",
+                    "SELECT rowid FROM gift_name_trigrams"
+                    " WHERE gift_name_trigrams MATCH ?",
                     (phrase,),
                 )
             }
-            same = {i for i, n in rows if folded(name) in folded(n)}
-            assert ids == same, name
+            same = {
+                creation_key(i, created_at)
+                for i, (n, created_at) in gifts.items()
+                if folded(name) in folded(n)
+            }
+            assert keys == same, name
+
+
+def creation_key(gift_id: int, created_at: str) -> int:
+    """0015's rowid of a gift: its creation second (UTC), then its id, both
+    counted down from their largest."""
+    moment = dt.datetime.fromisoformat(created_at).replace(tzinfo=dt.UTC)
+    return (2**32 - 1 - int(moment.timestamp())) << 31 | (2**31 - 1 - gift_id)
 
 
 def test_the_integrity_check_finds_an_index_out_of_step(
@@ -397,26 +412,22 @@ def test_the_integrity_check_finds_an_index_out_of_step(
         pytest.skip("the FTS5 index is SQLite's")
     client.post(GIFTS, json={"name": "Wooden train"})
     with app.app_context(), db.engine.begin() as connection:
-        connection.exec_driver_sql("DROP TRIGGER gifts_name_search_update")
+        connection.exec_driver_sql("DROP TRIGGER gifts_name_trigrams_update")
         connection.exec_driver_sql("UPDATE gifts SET name = 'Sledge'")
     with pytest.raises(AssertionError, match="Sledge"):
         assert_index_in_step(app)
     with app.app_context(), db.engine.begin() as connection:
-        connection.exec_driver_sql(
-            "INSERT INTO gift_name_search (gift_name_search) VALUES ('rebuild')"
-        )
-        module = _revision_0010()
-        module.restore_triggers(connection)
+        assert _revision("0015").restore_triggers(connection)  # and refills
     assert_index_in_step(app)
 
 
-def _revision_0010() -> Any:
+def _revision(revision: str) -> Any:
     from alembic.script import ScriptDirectory
     from flask_migrate import Config
 
     config = Config()
     config.set_main_option("script_location", "migrations")
-    return ScriptDirectory.from_config(config).get_revision("0010").module
+    return ScriptDirectory.from_config(config).get_revision(revision).module
 
 
 def test_every_write_keeps_the_index_in_step(
@@ -483,14 +494,14 @@ def test_without_the_index_search_reads_the_table_with_the_same_answers(
     for name in NAMES:
         client.post(GIFTS, json={"name": name})
     with app.app_context(), db.engine.begin() as connection:
-        connection.exec_driver_sql("ALTER TABLE gift_name_search RENAME TO gns_away")
+        connection.exec_driver_sql("ALTER TABLE gift_name_trigrams RENAME TO gnt_away")
     try:
         for term in TERMS:
             assert found(client, term) == expected(NAMES, term), term
     finally:
         with app.app_context(), db.engine.begin() as connection:
             connection.exec_driver_sql(
-                "ALTER TABLE gns_away RENAME TO gift_name_search"
+                "ALTER TABLE gnt_away RENAME TO gift_name_trigrams"
             )
 
 
