@@ -44,21 +44,20 @@ def insert(
 ) -> RowMapping:
     """Insert one row under a random id; its id."""
     statement = _insert_returning_id(connection.dialect.name, table)
-    return insert_with(connection, statement, table, values)
+    return insert_with(connection, statement, values)
 
 
 def insert_with(
-    connection: Connection, statement: Any, table: sa.Table, values: dict[str, Any]
+    connection: Connection, statement: Any, values: dict[str, Any]
 ) -> RowMapping:
     """Insert one row under a random id through ``statement``, an
-    ``insert_statement`` of ``table`` built once by the caller; the row it
-    returns."""
+    ``insert_statement`` built once by the caller; the row it returns."""
     for _ in range(ATTEMPTS):
         parameters = {**values, "id": random_id()}
         row = connection.execute(statement, parameters).mappings().first()
         if row is not None:
             return row
-    raise IdsExhausted(table.name)
+    raise IdsExhausted(statement.table.name)
 
 
 def insert_statement(dialect_name: str, table: sa.Table) -> Any:
@@ -79,7 +78,7 @@ def insert_many(
 ) -> int:
     """Insert the rows under random ids (those whose id is taken try again);
     how many were inserted."""
-    dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
+    statement = _insert_returning_id(connection.dialect.name, table)
     pending = rows
     for _ in range(ATTEMPTS):
         if not pending:
@@ -88,11 +87,6 @@ def insert_many(
             {**row, "id": new}
             for row, new in zip(pending, random_ids(len(pending)), strict=True)
         ]
-        statement = (
-            dialect.insert(table)
-            .on_conflict_do_nothing(index_elements=[table.c.id])
-            .returning(table.c.id)
-        )
         inserted = set(connection.scalars(statement, drawn))
         pending = [
             row

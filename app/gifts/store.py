@@ -170,7 +170,7 @@ def create_gift(fields: dict[str, Any], viewer: Viewer) -> Mapping[str, Any]:
     if not checked and not viewer.linked:
         with autocommit(write=True) as connection:
             statement = _insert_returning(connection.dialect.name)
-            return ids.insert_with(connection, statement, gifts, values)
+            return ids.insert_with(connection, statement, values)
     with transaction() if checked else autocommit(write=True) as connection:
         hidden = check_link_ids(connection, fields, viewer)
         gift_id = ids.insert(connection, gifts, values)["id"]
