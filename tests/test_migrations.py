@@ -727,19 +727,16 @@ def test_name_search_index_comes_and_goes_with_rows_present(
         assert _indexed_ids("socks") == {2}
 
 
-def test_a_later_rebuild_of_gifts_leaves_the_index_in_step(
-    migration_app: Flask, tmp_path: Any
-) -> None:
-    """A migration after 0010 that rebuilds gifts as 0007 and 0009 do drops
-    the triggers with the old table: migrations/env.py puts them back."""
-    if db.engine.dialect.name != "sqlite":
-        pytest.skip("SQLite rebuilds tables; PostgreSQL has no such index")
+def _with_a_rebuild_of_gifts(tmp_path: Any, after: str) -> Any:
+    """A copy of migrations/ with one more revision, 0099, after ``after``:
+    it rebuilds gifts as 0007 and 0009 do (batch mode), then appends "!" to
+    every name."""
     directory = tmp_path / "migrations"
     shutil.copytree("migrations", directory)
     (directory / "versions" / "0099_rebuild_gifts.py").write_text(
-        '"""Rebuild gifts (a test\'s).\n\nRevision ID: 0099\nRevises: 0010\n"""\n'
+        f'"""Rebuild gifts (a test\'s).\n\nRevision ID: 0099\nRevises: {after}\n"""\n'
         "from alembic import op\n"
-        "revision, down_revision = '0099', '0010'\n"
+        f"revision, down_revision = '0099', '{after}'\n"
         "def upgrade():\n"
         "    with op.batch_alter_table('gifts', recreate='always',"
         " table_kwargs={'sqlite_autoincrement': True}):\n"
@@ -748,6 +745,17 @@ def test_a_later_rebuild_of_gifts_leaves_the_index_in_step(
         "def downgrade():\n"
         "    pass\n"
     )
+    return directory
+
+
+def test_a_later_rebuild_of_gifts_leaves_the_index_in_step(
+    migration_app: Flask, tmp_path: Any
+) -> None:
+    """A migration after 0010 that rebuilds gifts as 0007 and 0009 do drops
+    the triggers with the old table: migrations/env.py puts them back."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("SQLite rebuilds tables; PostgreSQL has no such index")
+    directory = _with_a_rebuild_of_gifts(tmp_path, after=NAME_SEARCH)
     upgrade(revision=NAME_SEARCH)
     insert_pre_feature_rows()
 
@@ -823,20 +831,7 @@ def test_a_later_rebuild_of_gifts_leaves_the_keyed_index_in_step(
     the old table: migrations/env.py puts them back and refills the index."""
     if db.engine.dialect.name != "sqlite":
         pytest.skip("SQLite rebuilds tables; PostgreSQL has no such index")
-    directory = tmp_path / "migrations"
-    shutil.copytree("migrations", directory)
-    (directory / "versions" / "0099_rebuild_gifts.py").write_text(
-        '"""Rebuild gifts (a test\'s).\n\nRevision ID: 0099\nRevises: 0015\n"""\n'
-        "from alembic import op\n"
-        "revision, down_revision = '0099', '0015'\n"
-        "def upgrade():\n"
-        "    with op.batch_alter_table('gifts', recreate='always',"
-        " table_kwargs={'sqlite_autoincrement': True}):\n"
-        "        pass\n"
-        "    op.execute(\"UPDATE gifts SET name = name || '!'\")\n"
-        "def downgrade():\n"
-        "    pass\n"
-    )
+    directory = _with_a_rebuild_of_gifts(tmp_path, after=KEYED_SEARCH)
     upgrade(revision=KEYED_SEARCH)
     insert_pre_feature_rows()
 
