@@ -166,6 +166,16 @@ def member_id(app: Flask, name: str) -> int:
         return accounts.find_member(name).id
 
 
+def creation_key(gift_id: int, created_at: str | dt.datetime) -> int:
+    """SQLite's search index's rowid for a gift (migration 0015), from the
+    gift itself: its creation second (UTC) shifted past the 31 bits of its
+    id, both counted down from their largest."""
+    if isinstance(created_at, str):
+        created_at = dt.datetime.fromisoformat(created_at)
+    second = int(created_at.replace(tzinfo=dt.UTC).timestamp())
+    return (2**32 - 1 - second) << 31 | (2**31 - 1 - gift_id)
+
+
 def newest_first_key(gift: dict[str, Any]) -> tuple[dt.datetime, int]:
     """The key of `sort=recent`, ascending: sort with reverse=True."""
     return dt.datetime.fromisoformat(gift["created_at"]), gift["id"]

@@ -246,8 +246,9 @@ def test_a_short_walk_drives_and_still_finds_every_match(
     assert len(whole) == len([n for n in range(24) if n % 3 == 1 or n % 7 == 0])
 
 
-def _statements(app: Flask, client: Any, query: list[tuple[str, Any]]) -> list[str]:
-    """The SQL statements one page of ``query`` sends."""
+@contextmanager
+def _sent(app: Flask) -> Iterator[list[str]]:
+    """Every SQL statement the app's engines send meanwhile, in order."""
     from app.extensions import db
 
     sent: list[str] = []
@@ -260,10 +261,16 @@ def _statements(app: Flask, client: Any, query: list[tuple[str, Any]]) -> list[s
     for engine in engines:
         sa.event.listen(engine, "before_cursor_execute", keep)
     try:
-        _pages(client, query)
+        yield sent
     finally:
         for engine in engines:
             sa.event.remove(engine, "before_cursor_execute", keep)
+
+
+def _statements(app: Flask, client: Any, query: list[tuple[str, Any]]) -> list[str]:
+    """The SQL statements one page of ``query`` sends."""
+    with _sent(app) as sent:
+        _pages(client, query)
     return [s for s in sent if "gifts" in s or "gift_lists" in s]
 
 
@@ -545,32 +552,20 @@ def test_a_search_few_names_hold_is_read_from_the_ids_its_index_names(
 def _walks_sent(app: Flask) -> Iterator[list[tuple[bool, str]]]:
     """Each walk of the sort index (a ``_select`` not ``narrow``), in order:
     whether it was called ``scattered``, and the SQL statement it sent."""
-    from app.extensions import db
-
     walked: list[tuple[bool, str]] = []
-    sent: list[str] = []
     real = listing._select
 
-    def keep(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
-        sent.append(statement)
+    with _sent(app) as sent:
 
-    def spy(*args: Any, **kwargs: Any) -> Any:
-        del sent[:]
-        rows = real(*args, **kwargs)
-        if not kwargs.get("narrow"):
-            walked.extend((kwargs.get("scattered", False), s) for s in sent)
-        return rows
+        def spy(*args: Any, **kwargs: Any) -> Any:
+            del sent[:]
+            rows = real(*args, **kwargs)
+            if not kwargs.get("narrow"):
+                walked.extend((kwargs.get("scattered", False), s) for s in sent)
+            return rows
 
-    with app.app_context():
-        engines = list(db.engines.values())
-    for engine in engines:
-        sa.event.listen(engine, "before_cursor_execute", keep)
-    try:
         with mock.patch.object(listing, "_select", spy):
             yield walked
-    finally:
-        for engine in engines:
-            sa.event.remove(engine, "before_cursor_execute", keep)
 
 
 @pytest.mark.skipif(not POSTGRES_URL, reason="SQLite reads a walked gift's row lazily")

@@ -21,6 +21,7 @@ from app.models import SignInFailure
 from tests.conftest import (
     POSTGRES_URL,
     client_with_token,
+    creation_key,
     dispose,
     make_app,
     make_member,
@@ -649,18 +650,14 @@ def _triggers() -> set[str]:
 def _indexed_ids(term: str) -> set[int]:
     """The ids the search index names for ``term``: 0010's rowids, or the
     low bits of 0015's creation keys, counted down."""
-    table = "gift_name_trigrams" if "gift_name_trigrams" in _tables() else None
+    if "gift_name_trigrams" in _tables():
+        return {2**31 - 1 - (key & (2**31 - 1)) for key in _indexed_keys(term)}
     with db.engine.connect() as connection:
-        if table is None:
-            rows = connection.exec_driver_sql(
-                "SELECT rowid FROM gift_name_search WHERE gift_name_search MATCH ?",
-                (f'"{term}"',),
-            )
-            return {gift_id for (gift_id,) in rows}
         rows = connection.exec_driver_sql(
-            f"SELECT rowid FROM {table} WHERE {table} MATCH ?", (f'"{term}"',)
+            "SELECT rowid FROM gift_name_search WHERE gift_name_search MATCH ?",
+            (f'"{term}"',),
         )
-        return {2**31 - 1 - (key & (2**31 - 1)) for (key,) in rows}
+        return {gift_id for (gift_id,) in rows}
 
 
 def _indexed_keys(term: str) -> set[int]:
@@ -674,17 +671,12 @@ def _indexed_keys(term: str) -> set[int]:
 
 
 def _creation_key(gift_id: int) -> int:
-    """What 0015's key of a gift is, read from the gift: its creation second
-    (UTC) shifted past the 31 bits of its id, both counted down from their
-    largest."""
+    """What 0015's key of a gift is, read from the gift (``creation_key``)."""
     with db.engine.connect() as connection:
         created_at = connection.scalar(
             sa.text("SELECT created_at FROM gifts WHERE id = :id"), {"id": gift_id}
         )
-    if isinstance(created_at, str):
-        created_at = dt.datetime.fromisoformat(created_at)
-    second = int(created_at.replace(tzinfo=dt.UTC).timestamp())
-    return (2**32 - 1 - second) << 31 | (2**31 - 1 - gift_id)
+    return creation_key(gift_id, created_at)
 
 
 def _search(app: Flask, term: str) -> list[str]:

@@ -4,7 +4,6 @@ FTS5 trigram index of migration 0010, which every write keeps in step."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import sqlite3
 from pathlib import Path
@@ -25,6 +24,7 @@ from app.gifts import search
 from tests.conftest import (
     POSTGRES_URL,
     client_with_token,
+    creation_key,
     dispose,
     make_app,
     make_member,
@@ -396,13 +396,6 @@ def assert_index_in_step(app: Flask) -> None:
                 if folded(name) in folded(n)
             }
             assert keys == same, name
-
-
-def creation_key(gift_id: int, created_at: str) -> int:
-    """0015's rowid of a gift: its creation second (UTC), then its id, both
-    counted down from their largest."""
-    moment = dt.datetime.fromisoformat(created_at).replace(tzinfo=dt.UTC)
-    return (2**32 - 1 - int(moment.timestamp())) << 31 | (2**31 - 1 - gift_id)
 
 
 def test_the_integrity_check_finds_an_index_out_of_step(
