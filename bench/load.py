@@ -124,6 +124,22 @@ def cpu_seconds(pid: int) -> float:
     return 0.0
 
 
+def context_switches(pid: int) -> tuple[int, int]:
+    """Voluntary and involuntary context switches of every thread of one
+    process so far ((0, 0) if it is gone): a thread that blocks (on a socket,
+    a lock, the GIL) switches voluntarily; one the kernel takes the core
+    from, involuntarily."""
+    voluntary = involuntary = 0
+    for status in Path(f"/proc/{pid}/task").glob("*/status"):
+        with contextlib.suppress(OSError):
+            for line in status.read_text().splitlines():
+                if line.startswith("voluntary_ctxt_switches:"):
+                    voluntary += int(line.split()[1])
+                elif line.startswith("nonvoluntary_ctxt_switches:"):
+                    involuntary += int(line.split()[1])
+    return voluntary, involuntary
+
+
 def machine_busy_seconds() -> float:
     """CPU time all cores spent busy (not idle, not waiting for I/O)."""
     fields = [int(x) for x in Path("/proc/stat").read_text().split("\n")[0].split()[1:]]
@@ -144,10 +160,12 @@ class CpuMeter:
         self.server_pids, self.db_pids = server_pids, db_pids
 
     def snapshot(self) -> dict[str, Any]:
-        server = {pid: cpu_seconds(pid) for pid in self.server_pids()}
+        pids = self.server_pids()
+        server = {pid: cpu_seconds(pid) for pid in pids}
         database = {pid: cpu_seconds(pid) for pid in self.db_pids()}
         children = os.times()
         return {
+            "switches": {pid: context_switches(pid) for pid in pids},
             "server": server,
             "db": database,
             "wrk": children.children_user + children.children_system,
@@ -167,6 +185,11 @@ class CpuMeter:
         used["wrk"] = after["wrk"] - before["wrk"]
         used["other"] = max(0.0, after["busy"] - before["busy"] - sum(used.values()))
         used["wall"] = after["wall"] - before["wall"]
+        for index, kind in enumerate(("voluntary", "involuntary")):
+            used[kind] = sum(
+                counts[index] - before["switches"].get(pid, (0, 0))[index]
+                for pid, counts in after["switches"].items()
+            )
         return used  # fmt: skip
 
 
@@ -187,6 +210,10 @@ def measure(
     requests = max(result["requests"], 1)
     result["cpu_ms_per_request"] = {
         kind: round(used[kind] * 1000 / requests, 3) for kind in ("server", "db", "wrk")
+    }
+    # The server's threads switching, per request (see bench/threads.py).
+    result["switches_per_request"] = {
+        kind: round(used[kind] / requests, 2) for kind in ("voluntary", "involuntary")
     }
     cores = os.cpu_count() or 1
     result["cpu_share"] = {

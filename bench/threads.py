@@ -2,6 +2,10 @@
 4 and of 8 threads, on GET one gift and PATCH from_santa, with make bench's
 wrk load (16 connections). Setups alternate within each round so that they
 share the background load of the 2 shared cores; medians of the rounds.
+Besides req/s and p99: the CPU time of a request (the workers, plus the
+PostgreSQL backends) and how often the workers' threads switched per request
+(voluntary: blocked on a socket, a lock or the GIL; involuntary: preempted),
+which say where a threaded worker's time goes.
 
 Usage: .venv/bin/python bench/threads.py   (BENCH_ROUNDS, BENCH_DURATION)
 """
@@ -15,6 +19,7 @@ import signal
 import statistics
 import sys
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +41,23 @@ SETUPS: dict[str, dict[str, str]] = {
 COMPARED = tuple(c for c in CASES if c.key in ("get_one", "patch_santa"))
 
 
-def bench(wrk: str, url: str, workdir: Path, name: str) -> dict[str, Any]:
+def _figures(run: dict[str, Any]) -> dict[str, float]:
+    return {
+        "rps": run["rps"],
+        "p99_ms": run["p99_ms"],
+        "cpu_ms": run["cpu_ms_per_request"]["server"] + run["cpu_ms_per_request"]["db"],
+        "voluntary": run["switches_per_request"]["voluntary"],
+        "involuntary": run["switches_per_request"]["involuntary"],
+    }
+
+
+def bench(
+    wrk: str,
+    url: str,
+    workdir: Path,
+    name: str,
+    db_pids: Callable[[], list[int]] = list,
+) -> dict[str, Any]:
     flask_cli(url, "db", "upgrade")
     ids = seed_gifts(url, 10_000)
     flask_cli(url, "members", "add", "bench", "--role", "parent")
@@ -50,14 +71,13 @@ def bench(wrk: str, url: str, workdir: Path, name: str) -> dict[str, Any]:
             log_path = workdir / f"{name}-{setup.replace(' ', '-')}.log"
             with serving("wsgi:app", {"DATABASE_URL": url, **env}, log_path) as server:
                 for case in COMPARED:
-                    samples[setup][case.key].append(
-                        run_case(wrk, server, case, ids, token)
-                    )
+                    run = run_case(wrk, server, case, ids, token, db_pids)
+                    samples[setup][case.key].append(_figures(run))
     return {
         setup: {
             key: {
                 metric: round(statistics.median(r[metric] for r in runs), 2)
-                for metric in ("rps", "p50_ms", "p99_ms", "non_2xx")
+                for metric in runs[0]
             }
             for key, runs in cases.items()
         }
@@ -77,21 +97,28 @@ def main() -> None:
             wrk, f"sqlite:///{workdir / 'b.db'}", workdir, "sqlite"
         )
         if postgres is not None:
-            url = postgres.create(postgres.name("threads"))
-            results["PostgreSQL"] = bench(wrk, url, workdir, "postgresql")
+            database = postgres.name("threads")
+            url = postgres.create(database)
+            results["PostgreSQL"] = bench(
+                wrk, url, workdir, "postgresql", lambda: postgres.backend_pids(database)
+            )
     finally:
         if postgres is not None:
             postgres.drop_all()
         shutil.rmtree(workdir, ignore_errors=True)
     titles = {case.key: case.title for case in COMPARED}
-    print(f"median of {ROUNDS} rounds; req/s (p99 ms)")
+    print(
+        f"median of {ROUNDS} rounds; req/s (p99 ms) [CPU ms a request; voluntary"
+        " + involuntary switches of the workers' threads a request]"
+    )
     print("| endpoint | database | " + " | ".join(SETUPS) + " |")
     print("|---|---|" + "---:|" * len(SETUPS))
     for database, setups in results.items():
         for key, title in titles.items():
             cells = [
-                f"{setups[s][key]['rps']:.0f} ({setups[s][key]['p99_ms']:.1f})"
-                for s in SETUPS
+                f"{f['rps']:.0f} ({f['p99_ms']:.1f}) [{f['cpu_ms']:.2f};"
+                f" {f['voluntary']:.1f} + {f['involuntary']:.1f}]"
+                for f in (setups[s][key] for s in SETUPS)
             ]
             print(f"| {title} | {database} | " + " | ".join(cells) + " |")
 
