@@ -7,30 +7,15 @@ other request waited. Here a connection holds one thread of a pool, and no
 connection may take longer than ``READ_TIMEOUT`` from its first byte to the
 end of its request: past it, its reading side is shut (the blocked read
 returns, the thread is free; a response under way is still written).
-
-Two things keep the threads from costing the throughput they once did: a
-thread that answered a kept-alive connection waits a moment for the
-client's next request itself (``LINGER_SECONDS``) instead of handing the
-connection back to the poller and the next request to another thread; and
-the app serves one request at a time in a worker (``one_at_a_time``), so
-requests in flight take turns rather than trading the GIL at every
-database round trip. Each hand-over between threads is a context switch:
-before these two, under 8 threads the kernel's switching took 27-30 % of a
-worker's profile (``finish_task_switch`` alone 11-14 %; 2.5 % with sync
-workers), and GET one gift on PostgreSQL served 1 554 req/s against 2 284
-with sync workers (bench/threads.py). The README's server section has
-what they gained.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import select
 import socket
 import threading
 import time
-from collections.abc import Callable, Iterable
 from typing import Any
 
 from gunicorn import util
@@ -42,17 +27,6 @@ from app.errors import SECURITY_HEADERS, new_request_id
 # thread started on it; an idle connection waits for its first byte in the
 # poller instead, at most the keep-alive time.
 READ_TIMEOUT = 10.0
-# A thread that answered a request of a kept-alive connection waits this
-# long for the next one (a busy client sends it at once), and serves at most
-# LINGER_REQUESTS of one connection in a row; then, or while connections
-# wait for a thread, the connection goes back to the poller, as gthread's do.
-LINGER_SECONDS = 0.005
-LINGER_REQUESTS = 100
-# A request waits at most this long for the one before it in its worker
-# (``one_at_a_time``), then runs beside it: one that waits on the database
-# (up to its timeouts) or on a client sending its body slowly holds up the
-# worker's others by this much at most.
-TURN_WAIT_SECONDS = 0.05
 PROBLEM_DETAIL_LIMIT = 200
 log = logging.getLogger(__name__)
 
@@ -87,37 +61,8 @@ def write_problem(sock: socket.socket, status: int, reason: str, message: str) -
 util.write_error = write_problem
 
 
-WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
-
-
-def one_at_a_time(app: WSGIApp, wait: float = TURN_WAIT_SECONDS) -> WSGIApp:
-    """``app``, run by one thread at a time, each waiting for its turn at
-    most ``wait`` seconds (then running anyway). The response is written
-    after the turn: a client slow to read it holds its own thread alone."""
-    turn = threading.Lock()
-
-    def turns(environ: dict[str, Any], start_response: Callable[..., Any]) -> Any:
-        mine = turn.acquire(timeout=wait)
-        try:
-            return app(environ, start_response)
-        finally:
-            if mine:
-                turn.release()
-
-    return turns
-
-
 class BoundedThreadWorker(ThreadWorker):
-    """gthread, with a deadline on reading each request, a thread that stays
-    a moment with a kept-alive connection, and the app's requests taking
-    turns (see the module)."""
-
-    def load_wsgi(self) -> None:
-        super().load_wsgi()
-        # Flask's way to wrap its WSGI app: the worker's app stays the Flask
-        # app (gunicorn.conf.py's hooks open its database pools).
-        flask_app = self.wsgi
-        flask_app.wsgi_app = one_at_a_time(flask_app.wsgi_app)
+    """gthread, with a deadline on reading each request (see the module)."""
 
     def init_process(self) -> None:
         self.reading: dict[Any, float] = {}
@@ -151,21 +96,6 @@ class BoundedThreadWorker(ThreadWorker):
         super().set_accept_enabled(enabled and self.in_flight < self.cfg.threads)
 
     def handle(self, conn: Any) -> Any:
-        """gthread's, for each request of the connection that arrives within
-        LINGER_SECONDS of the last answer (see the module)."""
-        for _ in range(LINGER_REQUESTS):
-            result = self._handle_one(conn)
-            if result is not True or not self.alive:
-                return result
-            if self.in_flight > self.cfg.threads:
-                return result  # connections wait for a thread: let them have it
-            if not conn.parser.unreader.buf.getvalue():  # none read ahead
-                readable, _, _ = select.select([conn.sock], [], [], LINGER_SECONDS)
-                if not readable:
-                    return result
-        return result
-
-    def _handle_one(self, conn: Any) -> Any:
         with self.reading_lock:
             self.reading[conn] = time.monotonic() + READ_TIMEOUT
         try:
